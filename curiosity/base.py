@@ -1,0 +1,152 @@
+"""The contract every exploration bonus follows.
+
+A bonus sees batches of transitions ``(obs, actions, next_obs)`` as arrays whose first axis is the
+batch, and answers one non-negative number per transition. Computing, normalising and training are
+separate calls, so that evaluation never moves statistics and a wrapper decides when to learn:
+
+* :meth:`IntrinsicBonus.compute` -- raw bonus, no side effects (no training, no statistics update);
+* :meth:`IntrinsicBonus.normalize` -- a separate, overridable step with an explicit ``update`` switch;
+* :meth:`IntrinsicBonus.add` then :meth:`IntrinsicBonus.train` -- store transitions, learn from them;
+* :meth:`IntrinsicBonus.state_dict` / :meth:`IntrinsicBonus.load_state_dict` -- everything needed to
+  resume exactly, as plain tensors and numbers (safe to load with ``weights_only=True``).
+
+Shapes: ``obs`` and ``next_obs`` are ``(batch, *observation_space.shape)``; ``actions`` are
+``(batch, *action_space.shape)`` for ``Box`` and ``(batch,)`` integers for ``Discrete`` (encoded one-hot
+for the models).
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+
+
+class IntrinsicBonus(abc.ABC):
+    """Base class of the bonuses in :mod:`curiosity`.
+
+    Args:
+        observation_space: a ``Box`` observation space (flat vectors, or images for bonuses that
+            accept an encoder).
+        action_space: ``Box`` or ``Discrete``.
+
+    Raises:
+        TypeError: an unsupported observation or action space.
+    """
+
+    #: whether observations with more than one axis (images) are accepted
+    accepts_images: bool = False
+
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        check_spaces(observation_space, action_space, accepts_images=self.accepts_images)
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.obs_dim = int(np.prod(observation_space.shape))
+        self.action_dim = action_dim(action_space)
+
+    # -- the contract -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def compute(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
+        """Raw bonus per transition, shape ``(batch,)``, without side effects."""
+
+    def normalize(self, bonus: np.ndarray, update: bool = True) -> np.ndarray:
+        """Scale raw bonuses; ``update=False`` leaves the normaliser's statistics untouched."""
+        return bonus
+
+    def __call__(
+        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, update_stats: bool = True
+    ) -> np.ndarray:
+        """Normalised bonus per transition: ``normalize(compute(...), update_stats)``."""
+        return self.normalize(self.compute(obs, actions, next_obs), update=update_stats)
+
+    @abc.abstractmethod
+    def add(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> None:
+        """Store transitions for later training (each row a complete ``(s, a, s')``)."""
+
+    @abc.abstractmethod
+    def train(self) -> dict[str, float]:
+        """Learn from stored transitions; returns metrics for logging (e.g. ``{"loss": ...}``)."""
+
+    @abc.abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume exactly: weights, optimiser, statistics, counters."""
+
+    @abc.abstractmethod
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+
+    # -- helpers shared by the bonuses --------------------------------------------------------------
+    def check_batch(
+        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Validate a batch and convert it to float tensors ``(obs, encoded actions, next_obs)``.
+
+        Raises:
+            ValueError: wrong shapes, mismatched batch sizes, or NaN / infinite values.
+        """
+        obs_shape = tuple(self.observation_space.shape)
+        obs = np.asarray(obs)
+        next_obs = np.asarray(next_obs)
+        actions = np.asarray(actions)
+        for name, arr in (("obs", obs), ("next_obs", next_obs)):
+            if arr.shape[1:] != obs_shape:
+                raise ValueError(
+                    f"{name} must have shape (batch, {', '.join(map(str, obs_shape))}), got {arr.shape}"
+                )
+        n = obs.shape[0]
+        if next_obs.shape[0] != n or actions.shape[0] != n:
+            raise ValueError(
+                f"batch sizes differ: obs {n}, actions {actions.shape[0]}, next_obs {next_obs.shape[0]}"
+            )
+        act = encode_actions(actions, self.action_space)
+        obs_t = torch.as_tensor(obs, dtype=torch.float32)
+        next_t = torch.as_tensor(next_obs, dtype=torch.float32)
+        for name, t in (("obs", obs_t), ("actions", act), ("next_obs", next_t)):
+            if not torch.isfinite(t).all():
+                raise ValueError(f"{name} contains NaN or infinite values")
+        return obs_t, act, next_t
+
+
+def check_spaces(observation_space: spaces.Space, action_space: spaces.Space, accepts_images: bool) -> None:
+    """Raise a ``TypeError`` naming what is supported if the spaces are not."""
+    if not isinstance(observation_space, spaces.Box):
+        raise TypeError(
+            f"unsupported observation space {observation_space}: bonuses accept gymnasium Box "
+            "observations (flatten Dict/Tuple observations with gymnasium.wrappers.FlattenObservation)"
+        )
+    if len(observation_space.shape) > 1 and not accepts_images:
+        raise TypeError(
+            f"observation space of shape {observation_space.shape} looks like images, but this bonus "
+            "models flat vectors only: give it an encoder (see generative.encoders) or flatten the input"
+        )
+    if not isinstance(action_space, (spaces.Box, spaces.Discrete)):
+        raise TypeError(f"unsupported action space {action_space}: bonuses accept Box and Discrete actions")
+    if isinstance(action_space, spaces.Box) and len(action_space.shape) != 1:
+        raise TypeError(f"Box action spaces must be 1-D, got shape {action_space.shape}")
+
+
+def action_dim(action_space: spaces.Space) -> int:
+    """Width of the encoded action: ``n`` for ``Discrete(n)`` (one-hot), the flat size for ``Box``."""
+    if isinstance(action_space, spaces.Discrete):
+        return int(action_space.n)
+    return int(np.prod(action_space.shape))
+
+
+def encode_actions(actions: np.ndarray, action_space: spaces.Space) -> torch.Tensor:
+    """Actions as a float tensor ``(batch, action_dim)``: one-hot for ``Discrete``, as is for ``Box``."""
+    actions = np.asarray(actions)
+    if isinstance(action_space, spaces.Discrete):
+        flat = actions.reshape(actions.shape[0], -1)
+        if flat.shape[1] != 1:
+            raise ValueError(f"Discrete actions must have shape (batch,) or (batch, 1), got {actions.shape}")
+        idx = torch.as_tensor(flat[:, 0].astype(np.int64) - int(action_space.start))
+        if (idx < 0).any() or (idx >= action_space.n).any():
+            raise ValueError(f"Discrete actions must lie in [0, {action_space.n}), got {flat[:, 0]}")
+        return torch.nn.functional.one_hot(idx, int(action_space.n)).float()
+    expected = (actions.shape[0], *action_space.shape)
+    if actions.shape != expected:
+        raise ValueError(f"actions must have shape {expected}, got {actions.shape}")
+    return torch.as_tensor(actions, dtype=torch.float32)

@@ -1,0 +1,54 @@
+"""Running statistics and the normalisers built on them.
+
+Computing is separate from updating: ``normalize`` is pure, ``update`` moves the statistics.
+(``curiosity`` does not depend on Stable-Baselines3, so this mirrors SB3's ``RunningMeanStd``.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+
+class RunningMeanStd:
+    """Mean and variance of a stream of batches (parallel algorithm of Chan et al.), in float64.
+
+    Args:
+        shape: shape of one sample.
+        epsilon: initial pseudo-count, keeps the first normalisation finite.
+    """
+
+    def __init__(self, shape: tuple[int, ...] = (), epsilon: float = 1e-4) -> None:
+        self.mean = torch.zeros(shape, dtype=torch.float64)
+        self.var = torch.ones(shape, dtype=torch.float64)
+        self.count = torch.tensor(float(epsilon), dtype=torch.float64)
+
+    def update(self, batch: torch.Tensor) -> None:
+        """Fold a batch ``(n, *shape)`` into the statistics."""
+        batch = torch.as_tensor(batch, dtype=torch.float64)
+        if batch.shape[0] == 0:
+            return
+        b_mean, b_var, n = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
+        delta = b_mean - self.mean
+        total = self.count + n
+        self.mean = self.mean + delta * n / total
+        m2 = self.var * self.count + b_var * n + delta.pow(2) * self.count * n / total
+        self.var = m2 / total
+        self.count = total
+
+    @property
+    def std(self) -> torch.Tensor:
+        return self.var.sqrt()
+
+    def normalize(self, x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+        """``(x - mean) / std`` in ``x``'s dtype; does not touch the statistics."""
+        return ((x - self.mean.to(x.dtype)) / (self.std.to(x.dtype) + eps)).to(x.dtype)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean.clone(), "var": self.var.clone(), "count": self.count.clone()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if tuple(state["mean"].shape) != tuple(self.mean.shape):
+            raise ValueError(f"statistics of shape {tuple(state['mean'].shape)} != {tuple(self.mean.shape)}")
+        self.mean, self.var, self.count = state["mean"].clone(), state["var"].clone(), state["count"].clone()

@@ -1,0 +1,11 @@
+"""Exploration bonuses: VIME's information gain and the bonuses it is compared with.
+
+``curiosity`` depends on torch, numpy and gymnasium's spaces only; it never imports
+Stable-Baselines3 or :mod:`generative` (an image encoder is any torch module handed in).
+"""
+
+from curiosity.base import IntrinsicBonus
+from curiosity.bnn import BNN
+from curiosity.vime import VIME
+
+__all__ = ["BNN", "VIME", "IntrinsicBonus"]

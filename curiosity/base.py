@@ -32,20 +32,34 @@ class IntrinsicBonus(abc.ABC):
         observation_space: a ``Box`` observation space (flat vectors, or images for bonuses that
             accept an encoder).
         action_space: ``Box`` or ``Discrete``.
+        eta: scale of the bonus added to the reward, ``r + eta * bonus`` (VIME's ``eta``).
 
     Raises:
         TypeError: an unsupported observation or action space.
+        ValueError: a negative or non-finite ``eta``.
     """
 
     #: whether observations with more than one axis (images) are accepted
     accepts_images: bool = False
 
-    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, eta: float = 1.0) -> None:
         check_spaces(observation_space, action_space, accepts_images=self.accepts_images)
+        self.eta = eta
         self.observation_space = observation_space
         self.action_space = action_space
         self.obs_dim = int(np.prod(observation_space.shape))
         self.action_dim = action_dim(action_space)
+
+    @property
+    def eta(self) -> float:
+        """Scale of the bonus in the reward: ``r + eta * bonus``."""
+        return self._eta
+
+    @eta.setter
+    def eta(self, value: float) -> None:
+        if not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"eta must be a finite number >= 0, got {value!r}")
+        self._eta = float(value)
 
     # -- the contract -------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -59,8 +73,8 @@ class IntrinsicBonus(abc.ABC):
     def __call__(
         self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, update_stats: bool = True
     ) -> np.ndarray:
-        """Normalised bonus per transition: ``normalize(compute(...), update_stats)``."""
-        return self.normalize(self.compute(obs, actions, next_obs), update=update_stats)
+        """Reward bonus per transition: ``eta * normalize(compute(...), update_stats)``."""
+        return self.eta * self.normalize(self.compute(obs, actions, next_obs), update=update_stats)
 
     @abc.abstractmethod
     def add(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> None:

@@ -1,0 +1,239 @@
+"""VIME: the information an agent gains about the environment's dynamics, as a reward bonus.
+
+A Bayesian neural network (:mod:`curiosity.bnn`) models ``p(s' | s, a)``. The bonus for a transition
+is the KL divergence between the model's posterior after an update on that transition and before it
+(:mod:`curiosity.infogain`), normalised by the mean of the last ``median_window`` batch medians and
+scaled by ``eta``: ``r' = r + eta * KL / mean(last medians)``. The model is trained by maximising the
+ELBO on minibatches from a FIFO pool of past transitions.
+
+References:
+    Houthooft, Chen, Duan, Schulman, De Turck and Abbeel, "VIME: Variational Information Maximizing
+    Exploration", NIPS 2016.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import deque
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from curiosity.base import IntrinsicBonus
+from curiosity.bnn import BNN
+from curiosity.infogain import exact_kl, second_order_kl
+from curiosity.replay import TransitionPool
+
+# Standardised model inputs are clipped to this range (as SB3's VecNormalize clips observations): a
+# feature that has been constant so far would otherwise be divided by ~0 when it first changes.
+_CLIP_STANDARDISED = 10.0
+
+
+class VIME(IntrinsicBonus):
+    """Information-gain exploration bonus.
+
+    Args:
+        observation_space: flat ``Box`` observations.
+        action_space: ``Box`` or ``Discrete`` actions.
+        eta: bonus scale (the paper: 1e-4 to 1e-3 depending on the task).
+        hidden_sizes: BNN hidden layers (the paper: ``(32,)``; ``(64, 64)`` for Hopper).
+        prior_std: BNN prior standard deviation (0.5).
+        init_sigma: initial posterior standard deviation (0.5).
+        likelihood_std: fixed standard deviation of the Gaussian likelihood (5.0).
+        learning_rate: Adam learning rate for the ELBO (1e-4).
+        n_updates: minibatch updates per :meth:`train` call (500).
+        batch_size: minibatch size of those updates (10).
+        n_train_samples: Monte Carlo weight samples in the ELBO (10).
+        kl_batches: the KL term of the ELBO is divided by this (the original hard-coded 5).
+        pool_size: capacity of the FIFO transition pool (100,000).
+        min_pool_size: :meth:`train` does nothing until the pool holds this many transitions (500).
+        estimator: ``"second_order"`` (batched, the paper's) or ``"exact"`` (KL after a real update,
+            one transition at a time).
+        lam: step size ``lambda`` of the hypothetical update (0.01).
+        n_bonus_samples: Monte Carlo weight samples in the bonus gradient (10).
+        exact_steps: update steps of the ``"exact"`` estimator (1).
+        normalize: divide by the mean of the last ``median_window`` batch medians (the paper: on).
+        median_window: number of batch medians kept (10).
+        clip_max: raw KL values are clipped to ``[0, clip_max]`` before normalising (1000).
+        seed: seeds the BNN's initial weights and all its noise; ``None`` draws one.
+
+    Raises:
+        TypeError: unsupported spaces (image observations need an encoder in front of the BNN).
+        ValueError: a hyperparameter out of range, naming it.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        eta: float = 1e-3,
+        hidden_sizes: Sequence[int] = (32,),
+        prior_std: float = 0.5,
+        init_sigma: float = 0.5,
+        likelihood_std: float = 5.0,
+        learning_rate: float = 1e-4,
+        n_updates: int = 500,
+        batch_size: int = 10,
+        n_train_samples: int = 10,
+        kl_batches: float = 5.0,
+        pool_size: int = 100_000,
+        min_pool_size: int = 500,
+        estimator: Literal["second_order", "exact"] = "second_order",
+        lam: float = 0.01,
+        n_bonus_samples: int = 10,
+        exact_steps: int = 1,
+        normalize: bool = True,
+        median_window: int = 10,
+        clip_max: float = 1000.0,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(observation_space, action_space, eta=eta)
+        _check_positive(learning_rate=learning_rate, lam=lam, kl_batches=kl_batches, clip_max=clip_max)
+        _check_positive_int(
+            n_updates=n_updates,
+            batch_size=batch_size,
+            n_train_samples=n_train_samples,
+            pool_size=pool_size,
+            n_bonus_samples=n_bonus_samples,
+            exact_steps=exact_steps,
+            median_window=median_window,
+        )
+        if int(min_pool_size) != min_pool_size or min_pool_size < 0:
+            raise ValueError(f"min_pool_size must be an integer >= 0, got {min_pool_size!r}")
+        if estimator not in ("second_order", "exact"):
+            raise ValueError(f"estimator must be 'second_order' or 'exact', got {estimator!r}")
+        self.n_updates, self.batch_size, self.n_train_samples = n_updates, batch_size, n_train_samples
+        self.kl_batches, self.min_pool_size = float(kl_batches), int(min_pool_size)
+        self.estimator, self.lam, self.exact_steps = estimator, float(lam), exact_steps
+        self.n_bonus_samples, self.clip_max = n_bonus_samples, float(clip_max)
+        self.normalize_bonus = normalize
+        self.medians: deque[float] = deque(maxlen=median_window)
+
+        seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
+        self.generator = torch.Generator().manual_seed(seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.bnn = BNN(
+                self.obs_dim + self.action_dim,
+                self.obs_dim,
+                hidden_sizes,
+                prior_std=prior_std,
+                init_sigma=init_sigma,
+                likelihood_std=likelihood_std,
+            )
+        self.optimizer = torch.optim.Adam(self.bnn.parameters(), lr=learning_rate)
+        self.pool = TransitionPool(pool_size, self.obs_dim, self.action_dim)
+
+    # -- bonus ------------------------------------------------------------------------------------------
+    def compute(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
+        """Raw information gain per transition, ``(batch,)``, clipped to ``[0, clip_max]``.
+
+        Moves nothing but the bonus's own random-number generator. A batch whose values would not be
+        finite is answered with zeros and a warning.
+        """
+        inputs, targets = self._model_io(*self.check_batch(obs, actions, next_obs))
+        if self.estimator == "second_order":
+            kl = second_order_kl(self.bnn, inputs, targets, self.lam, self.n_bonus_samples, self.generator)
+        else:
+            kl = exact_kl(
+                self.bnn, inputs, targets, self.lam, self.n_bonus_samples, self.exact_steps, self.generator
+            )
+        if not torch.isfinite(kl).all():
+            warnings.warn("VIME: non-finite information gain; this batch's bonuses set to 0", stacklevel=2)
+            return np.zeros(len(kl), dtype=np.float32)
+        return kl.clamp(0.0, self.clip_max).numpy().astype(np.float32)
+
+    def normalize(self, bonus: np.ndarray, update: bool = True) -> np.ndarray:
+        """Divide by the mean of the last batch medians, this batch's included.
+
+        ``update=True`` stores this batch's median in the queue; ``update=False`` leaves it unchanged.
+        """
+        if not self.normalize_bonus or len(bonus) == 0:
+            return bonus
+        median = float(np.median(bonus))
+        recent = [*self.medians, median][-self.medians.maxlen :]
+        if update:
+            self.medians.append(median)
+        scale = float(np.mean(recent))
+        return bonus / scale if scale > 0 else np.zeros_like(bonus)
+
+    # -- learning ---------------------------------------------------------------------------------------
+    def add(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> None:
+        """Store complete transitions in the FIFO pool (and its running statistics)."""
+        self.pool.add(*self.check_batch(obs, actions, next_obs))
+
+    def train(self) -> dict[str, float]:
+        """``n_updates`` Adam steps on the negative ELBO over pool minibatches.
+
+        Does nothing (returns ``{}``) until the pool holds ``min_pool_size`` transitions. A minibatch
+        whose loss is not finite is skipped with a warning. Returns mean ``loss``, ``kl`` and
+        ``log_likelihood`` over the updates.
+        """
+        if len(self.pool) < max(self.min_pool_size, 1):
+            return {}
+        totals: dict[str, float] = {}
+        done = 0
+        for _ in range(self.n_updates):
+            obs, actions, next_obs = self.pool.sample(self.batch_size, self.generator)
+            inputs, targets = self._model_io(obs, actions, next_obs)
+            loss, parts = self.bnn.loss(
+                inputs, targets, self.n_train_samples, self.kl_batches, self.generator
+            )
+            if not torch.isfinite(loss):
+                warnings.warn("VIME: non-finite ELBO on a minibatch; update skipped", stacklevel=2)
+                continue
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            for key, value in parts.items():
+                totals[key] = totals.get(key, 0.0) + value
+            done += 1
+        return {key: value / done for key, value in totals.items()} if done else {}
+
+    def _model_io(
+        self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Standardised model inputs ``[obs, action]`` and targets ``next_obs`` (pool statistics)."""
+        clip = _CLIP_STANDARDISED
+        obs_n = self.pool.obs_stats.normalize(obs.reshape(len(obs), -1)).clamp(-clip, clip)
+        next_n = self.pool.obs_stats.normalize(next_obs.reshape(len(obs), -1)).clamp(-clip, clip)
+        act_n = self.pool.action_stats.normalize(actions).clamp(-clip, clip)
+        return torch.cat([obs_n, act_n], dim=1), next_n
+
+    # -- persistence ------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Weights, optimiser, pool and its statistics, median queue, RNG state and ``eta``."""
+        return {
+            "bnn": self.bnn.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "pool": self.pool.state_dict(),
+            "medians": torch.tensor(list(self.medians), dtype=torch.float64),
+            "generator": self.generator.get_state(),
+            "eta": self.eta,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s output; afterwards the bonus continues exactly as it would have."""
+        self.bnn.load_state_dict(state["bnn"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.pool.load_state_dict(state["pool"])
+        self.medians.clear()
+        self.medians.extend(float(m) for m in state["medians"])
+        self.generator.set_state(state["generator"])
+        self.eta = float(state["eta"])
+
+
+def _check_positive(**values: float) -> None:
+    for name, value in values.items():
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+
+
+def _check_positive_int(**values: int) -> None:
+    for name, value in values.items():
+        if isinstance(value, bool) or int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")

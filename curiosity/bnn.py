@@ -49,7 +49,7 @@ class LayerTrace(NamedTuple):
     Shapes are ``(n_samples, batch, ·)``.
     """
 
-    inputs: torch.Tensor  # x, (S, n, in)
+    inputs: torch.Tensor  # x, (S, n, in), or (1, n, in) for the first layer (same in every sample)
     noise: torch.Tensor  # eps, (S, n, out)
     std: torch.Tensor  # sqrt(x^2 @ sigma_W^2 + sigma_b^2), (S, n, out)
     pre_activation: torch.Tensor  # a, (S, n, out); requires grad when traced
@@ -197,7 +197,7 @@ class BNN(nn.Module):
         """
         if noise is None:
             noise = self.sample_noise(n_samples, x.shape[0], generator)
-        h = x.unsqueeze(0).expand(n_samples, *x.shape)
+        h = x.unsqueeze(0)  # (1, n, in): the first layer's mean and std are shared by all samples
         traces = []
         for i, (layer, eps) in enumerate(zip(self.layers, noise, strict=True)):
             a, std = layer(h, eps, detach=trace)

@@ -24,7 +24,8 @@ and the layer's share of ``g^T H^-1 g`` is
 
 -- two matrix products (Goodfellow's per-example gradient-norm identity, 2015). With ``S > 1`` Monte
 Carlo samples the gradient is a mean over samples, squared after averaging; per-example gradients are
-then formed with one batched matrix product (``einsum('sni,snj->nij')``) in memory-bounded chunks.
+then formed with one batched matrix product (``bmm``) in memory-bounded chunks -- except in the first
+layer, whose input is the same in every sample, so the identity applies to the summed errors.
 
 **Exact** (a reference, and for ablations): take ``steps`` preconditioned steps
 ``phi' <- phi' + lambda H(phi)^-1 grad[log p(s'|s,a; phi') - KL(q_phi' || q_phi)]`` on the single
@@ -78,31 +79,61 @@ def second_order_kl(
         deltas = torch.autograd.grad(log_lik.sum() / n_samples, [t.pre_activation for t in traces])
     total = torch.zeros(inputs.shape[0], dtype=inputs.dtype)
     for layer, trace, delta in zip(bnn.layers, traces, deltas, strict=True):
-        sigma_w, sigma_b = layer.sigma_w.detach(), layer.sigma_b.detach()
+        var_w, var_b = layer.sigma_w.detach().square(), layer.sigma_b.detach().square()
         u = delta * trace.noise / trace.std
-        x = trace.inputs
-        ones = torch.ones_like(x[..., :1])
-        total += _weighted_squared_gradient(x, delta, sigma_w.square())
-        total += _weighted_squared_gradient(x.square(), u, sigma_w.pow(4) / 2)
-        total += _weighted_squared_gradient(ones, delta, sigma_b.square().unsqueeze(0))
-        total += _weighted_squared_gradient(ones, u, (sigma_b.pow(4) / 2).unsqueeze(0))
+        x = trace.inputs  # (1, n, in) in the first layer: the same input in every sample
+        total += _weighted_squared_gradient(x, delta, var_w)
+        total += _weighted_squared_gradient(x.square(), u, var_w.square() / 2)
+        # biases: the "input" is 1, so the gradient is the error summed over samples
+        total += delta.sum(0).square() @ var_b + u.sum(0).square() @ (var_b.square() / 2)
     return 0.5 * lam**2 * total
 
 
 def _weighted_squared_gradient(x: torch.Tensor, err: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """``sum_ij weight_ij (sum_s x_sni err_snj)^2`` for every row ``n``.
 
-    ``x`` is ``(S, n, in)``, ``err`` ``(S, n, out)``, ``weight`` ``(in, out)``; returns ``(n,)``.
+    ``x`` is ``(S, n, in)`` or ``(1, n, in)`` when the input is the same in every sample, ``err``
+    ``(S, n, out)``, ``weight`` ``(in, out)``; returns ``(n,)``.
     """
-    if x.shape[0] == 1:  # the identity: (x^2)^T W (err^2), no per-example gradient formed
-        return ((x[0].square() @ weight) * err[0].square()).sum(-1)
+    if x.shape[0] == 1:  # the identity: (x^2)^T W (err_summed^2), no per-example gradient formed
+        return ((x[0].square() @ weight) * err.sum(0).square()).sum(-1)
     n, width = x.shape[1], weight.numel()
+    x_t = x.permute(1, 2, 0).contiguous()  # (n, in, S)
+    err_t = err.permute(1, 0, 2).contiguous()  # (n, S, out)
     chunk = max(1, _CHUNK_FLOATS // width)
     parts = []
     for start in range(0, n, chunk):  # a loop over memory-sized chunks, not over transitions
-        grads = torch.einsum("sni,snj->nij", x[:, start : start + chunk], err[:, start : start + chunk])
-        parts.append((grads.square() * weight).sum((1, 2)))
+        grads = torch.bmm(x_t[start : start + chunk], err_t[start : start + chunk])  # per-example gradients
+        parts.append(grads.square().reshape(len(grads), -1) @ weight.reshape(-1))
     return torch.cat(parts)
+
+
+def second_order_kl_loop(
+    bnn: BNN,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    lam: float = 0.01,
+    n_samples: int = 10,
+    generator: torch.Generator | None = None,
+    noise: list[torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """The same quantity as :func:`second_order_kl`, one autograd call per transition (the original's way).
+
+    Kept as a reference and as the baseline of ``python -m benchmarks.infogain_speed``.
+    """
+    if noise is None:
+        noise = bnn.sample_noise(n_samples, inputs.shape[0], generator)
+    pairs = bnn.variational_parameters()
+    params = [p for pair in pairs for p in pair]
+    inv_h = [h for mu, rho in pairs for h in hessian_inverse(mu.detach(), rho.detach())]
+    values = []
+    for n in range(inputs.shape[0]):
+        with torch.enable_grad():
+            pred = bnn(inputs[n : n + 1], n_samples, noise=[eps[:, n : n + 1] for eps in noise])
+            log_lik = bnn.log_likelihood(pred, targets[n : n + 1]).mean()
+            grads = torch.autograd.grad(log_lik, params)
+        values.append(sum((g.square() * h).sum() for g, h in zip(grads, inv_h, strict=True)))
+    return 0.5 * lam**2 * torch.stack(values)
 
 
 def hessian_inverse(mu: torch.Tensor, rho: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

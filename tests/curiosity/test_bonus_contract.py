@@ -1,0 +1,284 @@
+"""Contract tests run over every bonus (style guide section 10).
+
+Each factory builds a small, fast bonus from ``(observation_space, action_space, seed)``; every test runs
+over every factory and every pair of spaces the bonus accepts (images only where ``accepts_images``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+
+from curiosity.base import IntrinsicBonus
+from curiosity.disagreement import Disagreement
+from curiosity.icm import ICM
+from curiosity.networks import RingPool, image_encoder, image_layout
+from curiosity.rnd import RND
+from curiosity.simhash import SimHash
+
+torch.set_num_threads(1)
+
+Factory = Callable[[spaces.Box, spaces.Space, int], IntrinsicBonus]
+
+_TRAIN = {"batch_size": 16, "gradient_steps": 2, "buffer_size": 64}
+
+FACTORIES: dict[str, Factory] = {
+    "rnd": lambda o, a, seed: RND(
+        o, a, feature_dim=16, hidden_sizes=(32,), learning_rate=1e-3, seed=seed, **_TRAIN
+    ),
+    "icm": lambda o, a, seed: ICM(
+        o, a, feature_dim=16, encoder_hidden_sizes=(32,), hidden_dim=32, seed=seed, **_TRAIN
+    ),
+    "disagreement": lambda o, a, seed: Disagreement(
+        o, a, n_models=3, hidden_sizes=(32,), feature_dim=16, learning_rate=1e-3, seed=seed, **_TRAIN
+    ),
+    "simhash": lambda o, a, seed: SimHash(o, a, k=16, image_size=8, seed=seed),
+}
+
+SPACES: dict[str, tuple[spaces.Box, spaces.Space]] = {
+    "vector-discrete": (spaces.Box(-1.0, 1.0, (4,), np.float32), spaces.Discrete(3)),
+    "vector-box": (spaces.Box(-2.0, 2.0, (3,), np.float32), spaces.Box(-1.0, 1.0, (2,), np.float32)),
+    "hwc-uint8-discrete": (spaces.Box(0, 255, (12, 12, 3), np.uint8), spaces.Discrete(4)),
+    "chw-float-box": (spaces.Box(0.0, 1.0, (2, 10, 10), np.float32), spaces.Box(-1.0, 1.0, (2,), np.float32)),
+}
+
+
+def make(name: str, space_name: str, seed: int = 0) -> IntrinsicBonus:
+    obs_space, act_space = SPACES[space_name]
+    factory = FACTORIES[name]
+    if len(obs_space.shape) > 1:
+        probe = factory(SPACES["vector-discrete"][0], SPACES["vector-discrete"][1], seed)
+        if not probe.accepts_images:
+            pytest.skip(f"{name} does not accept image observations")
+    return factory(obs_space, act_space, seed)
+
+
+def batch(space_name: str, n: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    obs_space, act_space = SPACES[space_name]
+    obs_space.seed(seed)
+    act_space.seed(seed + 1)
+    obs = np.stack([obs_space.sample() for _ in range(n)])
+    actions = np.stack([act_space.sample() for _ in range(n)])
+    next_obs = np.stack([obs_space.sample() for _ in range(n)])
+    return obs, actions, next_obs
+
+
+def assert_same_state(a: Any, b: Any, path: str = "state") -> None:
+    """Recursive exact equality of nested dicts / lists / tensors / numbers."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), f"{path}: keys {a.keys()} != {b.keys()}"
+        for k in a:
+            assert_same_state(a[k], b[k], f"{path}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), f"{path}: lengths differ"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same_state(x, y, f"{path}[{i}]")
+    elif isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b), f"{path} differs"
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+def states_equal(a: Any, b: Any) -> bool:
+    try:
+        assert_same_state(a, b)
+    except AssertionError:
+        return False
+    return True
+
+
+each_bonus = pytest.mark.parametrize("name", list(FACTORIES))
+each_space = pytest.mark.parametrize("space_name", list(SPACES))
+
+
+@each_bonus
+@each_space
+def test_compute_returns_one_finite_non_negative_bonus_per_transition(name: str, space_name: str) -> None:
+    bonus = make(name, space_name)
+    out = bonus.compute(*batch(space_name))
+    assert isinstance(out, np.ndarray) and out.shape == (8,) and np.issubdtype(out.dtype, np.floating)
+    assert np.isfinite(out).all() and (out >= 0).all()
+    assert bonus(*batch(space_name)).shape == (8,)
+
+
+@each_bonus
+@each_space
+def test_call_is_eta_times_the_normalised_raw_bonus(name: str, space_name: str) -> None:
+    bonus = make(name, space_name)
+    bonus.add(*batch(space_name, seed=1))
+    bonus.train()
+    bonus(*batch(space_name, seed=2))  # gives any normaliser some statistics
+    bonus.eta = 0.5
+    raw = bonus.compute(*batch(space_name))
+    np.testing.assert_allclose(
+        bonus(*batch(space_name), update_stats=False), 0.5 * bonus.normalize(raw, update=False), rtol=1e-6
+    )
+
+
+@each_bonus
+@each_space
+def test_compute_and_evaluation_calls_change_nothing(name: str, space_name: str) -> None:
+    bonus = make(name, space_name)
+    bonus.add(*batch(space_name, seed=1))
+    bonus.train()
+    before = bonus.state_dict()
+    first = bonus.compute(*batch(space_name))
+    bonus(*batch(space_name), update_stats=False)
+    bonus.normalize(first, update=False)
+    np.testing.assert_array_equal(bonus.compute(*batch(space_name)), first)
+    assert_same_state(bonus.state_dict(), before)
+
+
+@each_bonus
+@each_space
+def test_add_and_train_change_the_state_and_report_float_metrics(name: str, space_name: str) -> None:
+    bonus = make(name, space_name)
+    assert isinstance(bonus.train(), dict)  # nothing stored yet: must not fail
+    before = bonus.state_dict()
+    bonus.add(*batch(space_name))
+    metrics = bonus.train()
+    assert metrics and all(isinstance(k, str) and np.isfinite(v) for k, v in metrics.items())
+    assert not states_equal(bonus.state_dict(), before)
+
+
+@each_bonus
+@each_space
+def test_training_moves_every_parameter_it_optimises(name: str, space_name: str) -> None:
+    bonus = make(name, space_name)
+    optimizer = getattr(bonus, "optimizer", None)
+    if optimizer is None:
+        pytest.skip(f"{name} has no optimiser")
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    before = [p.detach().clone() for p in params]
+    bonus.add(*batch(space_name))
+    bonus.train()
+    unchanged = [i for i, (p, b) in enumerate(zip(params, before, strict=True)) if torch.equal(p, b)]
+    assert not unchanged, f"parameters {unchanged} of {len(params)} received no update"
+
+
+@each_bonus
+@each_space
+def test_state_dict_round_trips_exactly_through_a_file(name: str, space_name: str, tmp_path) -> None:
+    bonus = make(name, space_name, seed=0)
+    for i in range(3):
+        bonus.add(*batch(space_name, seed=10 + i))
+        bonus.train()
+        bonus(*batch(space_name, seed=20 + i))  # moves any normaliser statistics
+    path = tmp_path / f"{name}.pt"
+    torch.save(bonus.state_dict(), path)
+    restored = make(name, space_name, seed=123)  # different initialisation, overwritten by the load
+    restored.load_state_dict(torch.load(path, weights_only=True))
+    assert_same_state(restored.state_dict(), bonus.state_dict())
+    probe = batch(space_name, seed=99)
+    np.testing.assert_array_equal(restored.compute(*probe), bonus.compute(*probe))
+    np.testing.assert_array_equal(restored(*probe), bonus(*probe))
+    # training goes on identically (optimiser and sampling RNG restored too)
+    for b in (bonus, restored):
+        b.add(*batch(space_name, seed=50))
+        b.train()
+    np.testing.assert_array_equal(restored.compute(*probe), bonus.compute(*probe))
+
+
+@each_bonus
+@each_space
+def test_bad_batches_raise_with_a_message(name: str, space_name: str) -> None:
+    bonus = make(name, space_name)
+    obs, actions, next_obs = batch(space_name)
+    with pytest.raises(ValueError, match="obs must have shape"):
+        bonus.compute(obs[:, None], actions, next_obs)
+    with pytest.raises(ValueError, match="batch sizes differ"):
+        bonus.compute(obs, actions[:-1], next_obs)
+    with pytest.raises(ValueError, match="batch sizes differ"):
+        bonus.add(obs, actions, next_obs[:-1])
+    bad = next_obs.astype(np.float32)
+    bad.flat[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        bonus.compute(obs, actions, bad)
+
+
+@each_bonus
+@each_space
+def test_loading_a_foreign_state_raises(name: str, space_name: str) -> None:
+    bonus = make(name, space_name)
+    with pytest.raises(ValueError, match="lacks"):
+        bonus.load_state_dict({"something": torch.zeros(1)})
+
+
+@each_bonus
+@each_space
+def test_repeated_transition_loses_its_bonus_and_novel_ones_keep_theirs(name: str, space_name: str) -> None:
+    if space_name != "vector-discrete":
+        pytest.skip("checked on vectors here, on images in each bonus's own tests")
+    bonus = make(name, space_name)
+    obs, actions, next_obs = batch(space_name, n=16)
+    seen = (obs[:1].repeat(16, 0), actions[:1].repeat(16, 0), next_obs[:1].repeat(16, 0))
+    novel = (obs[1:] * 1.0, actions[1:], next_obs[1:])
+    bonus.add(*batch(space_name, n=16, seed=7))  # some other data, so statistics are not degenerate
+    start = bonus.compute(*(x[:1] for x in seen))[0]
+    for _ in range(100):
+        bonus.add(*seen)
+        bonus.train()
+    end = bonus.compute(*(x[:1] for x in seen))[0]
+    assert end < 0.5 * start
+    assert np.median(bonus.compute(*novel)) > 2 * end
+
+
+# -- shared building blocks (curiosity.networks) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "channels_last", "expected"),
+    [
+        ((64, 64, 3), None, (True, (3, 64, 64))),
+        ((4, 84, 84), None, (False, (4, 84, 84))),
+        ((84, 84, 12), None, (True, (12, 84, 84))),
+        ((10, 12), None, (False, (1, 10, 12))),
+        ((3, 5, 3), True, (True, (3, 3, 5))),
+        ((3, 5, 3), False, (False, (3, 5, 3))),
+    ],
+)
+def test_image_layout_finds_the_channel_axis(shape, channels_last, expected) -> None:
+    assert image_layout(shape, channels_last) == expected
+
+
+def test_image_layout_refuses_to_guess() -> None:
+    with pytest.raises(ValueError, match="pass channels_last"):
+        image_layout((3, 5, 3))
+    with pytest.raises(ValueError, match=r"\(H, W\), \(H, W, C\) or \(C, H, W\)"):
+        image_layout((2, 3, 4, 5))
+
+
+def test_default_cnn_reads_both_layouts_alike_and_scales_uint8() -> None:
+    hwc = spaces.Box(0, 255, (40, 40, 3), np.uint8)
+    chw = spaces.Box(0, 255, (3, 40, 40), np.uint8)
+    torch.manual_seed(0)
+    net_hwc = image_encoder(hwc, 8)
+    net_chw = image_encoder(chw, 8)
+    net_chw.load_state_dict(net_hwc.state_dict())
+    frames = torch.randint(0, 256, (2, 40, 40, 3), dtype=torch.uint8)
+    out_hwc = net_hwc(frames.float())
+    torch.testing.assert_close(net_chw(frames.permute(0, 3, 1, 2).float()), out_hwc)
+    assert out_hwc.shape == (2, 8)
+    assert net_hwc[0](frames.float()).max() <= 1.0  # preprocessing scales uint8 frames to [0, 1]
+    assert isinstance(net_hwc[1][0], torch.nn.Conv2d) and net_hwc[1][0].kernel_size == (8, 8)  # Nature DQN
+    with pytest.raises(ValueError, match="at least 36x36"):
+        image_encoder(spaces.Box(0, 255, (20, 20, 3), np.uint8), 8, arch="nature")
+    with pytest.raises(ValueError, match="arch must be"):
+        image_encoder(hwc, 8, arch="resnet")
+
+
+def test_ring_pool_is_a_bounded_fifo_keeping_uint8_frames() -> None:
+    pool = RingPool(4, {"x": ((2, 2), torch.uint8)})
+    for i in range(6):
+        pool.add(x=torch.full((1, 2, 2), float(i)))
+    assert len(pool) == 4 and pool.data["x"].dtype == torch.uint8
+    assert sorted(pool.data["x"][:, 0, 0].tolist()) == [2, 3, 4, 5]
+    pool.add(x=torch.arange(10.0).reshape(10, 1, 1).expand(10, 2, 2))  # more rows than capacity
+    assert sorted(pool.data["x"][:, 0, 0].tolist()) == [6, 7, 8, 9]
+    with pytest.raises(ValueError, match="buffer_size must be an integer >= 1, got 0"):
+        RingPool(0, {"x": ((1,), torch.float32)})

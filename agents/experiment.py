@@ -1,0 +1,209 @@
+"""One training run: an SB3 algorithm on a gymnasium task, with or without an exploration bonus.
+
+This is what ``curiosity train`` and each job of a benchmark suite call. A run directory holds
+``config.json``, ``curve.csv`` (one row per episode), ``visitation.npz`` (MountainCar), ``model.zip``,
+``bonus.pt`` and TensorBoard logs under ``tb/`` when asked.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from sb3_contrib import TRPO
+from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import CallbackList
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.utils import set_random_seed
+
+import envs  # noqa: F401  (registers the sparse tasks)
+from agents.callback import CuriosityCallback
+from agents.persistence import load_bonus, save_bonus
+from agents.recorder import EpisodeRecorder
+from agents.replay_buffer import CuriosityReplayBuffer
+from agents.vec_env import CuriosityVecEnv
+from curiosity import BONUSES
+from curiosity.runtime import configure_torch
+
+ALGOS: dict[str, type[BaseAlgorithm]] = {
+    "ppo": PPO, "a2c": A2C, "trpo": TRPO, "sac": SAC, "td3": TD3, "dqn": DQN,
+}  # fmt: skip
+BONUS_NAMES = ("none", *BONUSES)
+
+
+def check_choices(env_id: str, algo: str, bonus: str) -> None:
+    """Raise a ``ValueError`` naming the known choices for an unknown env id, algorithm or bonus."""
+    if algo not in ALGOS:
+        raise ValueError(f"unknown algorithm {algo!r}; choose one of {', '.join(ALGOS)}")
+    if bonus not in BONUS_NAMES:
+        raise ValueError(f"unknown bonus {bonus!r}; choose one of {', '.join(BONUS_NAMES)}")
+    if env_id not in gym.registry:
+        sparse = ", ".join(k for k in gym.registry if k.startswith(("Sparse", "SwimmerGather")))
+        raise ValueError(f"unknown environment id {env_id!r} (the toolkit's tasks: {sparse})")
+
+
+def build(
+    env_id: str,
+    algo: str = "ppo",
+    bonus: str = "vime",
+    seed: int = 0,
+    n_envs: int = 1,
+    eta: float | None = None,
+    algo_kwargs: dict[str, Any] | None = None,
+    bonus_kwargs: dict[str, Any] | None = None,
+    mode: str = "auto",
+    tensorboard_log: str | None = None,
+) -> tuple[BaseAlgorithm, CuriosityVecEnv | None]:
+    """The model (and its curiosity wrapper, ``None`` for ``bonus="none"``) of a run.
+
+    ``mode="auto"`` picks the original semantics: ``"rollout"`` for on-policy algorithms, ``"relabel"``
+    (fresh bonuses at sample time) for off-policy ones.
+    """
+    check_choices(env_id, algo, bonus)
+    set_random_seed(seed)
+    algo_cls = ALGOS[algo]
+    algo_kwargs = dict(algo_kwargs or {})
+    venv = make_vec_env(env_id, n_envs=n_envs, seed=seed)
+    wrapper = None
+    if bonus != "none":
+        off_policy = issubclass(algo_cls, OffPolicyAlgorithm)
+        if mode == "auto":
+            mode = "relabel" if off_policy else "rollout"
+        if mode == "relabel":
+            algo_kwargs.setdefault("replay_buffer_class", CuriosityReplayBuffer)
+        kwargs = {"seed": seed, **(bonus_kwargs or {})}
+        if eta is not None:
+            kwargs["eta"] = eta
+        wrapper = CuriosityVecEnv(venv, bonus, mode=mode, bonus_kwargs=kwargs)
+        venv = wrapper
+    model = algo_cls("MlpPolicy", venv, seed=seed, tensorboard_log=tensorboard_log, **algo_kwargs)
+    return model, wrapper
+
+
+def run_experiment(
+    env_id: str,
+    algo: str = "ppo",
+    bonus: str = "vime",
+    total_timesteps: int = 100_000,
+    seed: int = 0,
+    out_dir: str | Path = "runs/run",
+    eta: float | None = None,
+    algo_kwargs: dict[str, Any] | None = None,
+    bonus_kwargs: dict[str, Any] | None = None,
+    n_envs: int = 1,
+    mode: str = "auto",
+    train_freq: int = 5000,
+    tensorboard: bool = False,
+    progress_bar: bool = False,
+    threads: int | None = 1,
+    save: bool = True,
+) -> dict[str, Any]:
+    """Train, record and save one run; return its final metrics.
+
+    Args:
+        env_id: a registered gymnasium id (the toolkit's tasks register on ``import envs``).
+        algo: ``ppo``, ``a2c``, ``trpo``, ``sac``, ``td3`` or ``dqn``.
+        bonus: ``none``, ``vime``, ``rnd``, ``icm``, ``disagreement`` or ``simhash``.
+        total_timesteps: environment steps.
+        seed: seeds the env, the agent and the bonus.
+        out_dir: the run directory.
+        eta: bonus scale (default: the bonus's own default).
+        algo_kwargs: keyword arguments of the SB3 algorithm.
+        bonus_kwargs: keyword arguments of the bonus.
+        n_envs: parallel environments.
+        mode: the wrapper's mode (``auto``, ``step``, ``rollout``, ``relabel``).
+        train_freq: steps between bonus trainings for off-policy algorithms.
+        tensorboard: write TensorBoard logs under ``out_dir/tb``.
+        progress_bar: show SB3's progress bar.
+        threads: torch threads (``None``: all cores).
+        save: save ``model.zip`` and ``bonus.pt``.
+
+    Returns:
+        ``final_return`` (mean extrinsic return of the last 10% of episodes, at least one),
+        ``success`` (any successful episode), ``steps_to_first_success`` (or ``None``),
+        ``success_rate_last`` (over the same last episodes), ``episodes``, ``seconds``, ``timesteps``.
+    """
+    if int(total_timesteps) != total_timesteps or total_timesteps < 1:
+        raise ValueError(f"total_timesteps must be a positive integer, got {total_timesteps!r}")
+    configure_torch(threads)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    config = {
+        "env_id": env_id, "algo": algo, "bonus": bonus, "total_timesteps": int(total_timesteps),
+        "seed": seed, "eta": eta, "algo_kwargs": algo_kwargs or {}, "bonus_kwargs": bonus_kwargs or {},
+        "n_envs": n_envs, "mode": mode, "train_freq": train_freq,
+    }  # fmt: skip
+    (out / "config.json").write_text(json.dumps(config, indent=2))
+    model, wrapper = build(
+        env_id, algo, bonus, seed, n_envs, eta, algo_kwargs, bonus_kwargs, mode,
+        tensorboard_log=str(out / "tb") if tensorboard else None,
+    )  # fmt: skip
+    recorder = EpisodeRecorder(out)
+    callbacks = [recorder] if wrapper is None else [CuriosityCallback(train_freq=train_freq), recorder]
+    start = time.perf_counter()
+    model.learn(int(total_timesteps), callback=CallbackList(callbacks), progress_bar=progress_bar)
+    seconds = time.perf_counter() - start
+    if save:
+        model.save(out / "model.zip")
+        if wrapper is not None:
+            save_bonus(wrapper.bonus, out / "bonus.pt")
+    metrics = summarize(recorder.episodes)
+    metrics.update(seconds=round(seconds, 2), timesteps=int(model.num_timesteps))
+    return metrics
+
+
+def summarize(episodes: list[dict[str, float]]) -> dict[str, Any]:
+    """Final metrics from the recorded episodes (see :func:`run_experiment`)."""
+    if not episodes:
+        return {"final_return": 0.0, "success": False, "steps_to_first_success": None,
+                "success_rate_last": 0.0, "episodes": 0}  # fmt: skip
+    last = episodes[-max(1, len(episodes) // 10) :]
+    first = next((e["timesteps"] for e in episodes if e["success"]), None)
+    return {
+        "final_return": float(np.mean([e["episode_return"] for e in last])),
+        "success": first is not None,
+        "steps_to_first_success": None if first is None else int(first),
+        "success_rate_last": float(np.mean([e["success"] for e in last])),
+        "episodes": len(episodes),
+    }
+
+
+def evaluate_run(run_dir: str | Path, episodes: int = 10, deterministic: bool = True) -> dict[str, Any]:
+    """Roll out a saved run's policy on its task (extrinsic reward only).
+
+    Raises:
+        FileNotFoundError: the directory lacks ``config.json`` or ``model.zip``.
+    """
+    run_dir = Path(run_dir)
+    for name in ("config.json", "model.zip"):
+        if not (run_dir / name).is_file():
+            raise FileNotFoundError(f"{run_dir / name} is missing: is {run_dir} a run directory?")
+    config = json.loads((run_dir / "config.json").read_text())
+    model = ALGOS[config["algo"]].load(run_dir / "model.zip", device="cpu")
+    env = gym.make(config["env_id"])
+    returns, successes = [], []
+    for episode in range(episodes):
+        obs, _ = env.reset(seed=10_000 + episode)
+        done, total, success = False, 0.0, False
+        while not done:
+            action, _ = model.predict(obs, deterministic=deterministic)
+            obs, reward, terminated, truncated, info = env.step(action)
+            total += float(reward)
+            success |= bool(info.get("is_success", False))
+            done = terminated or truncated
+        returns.append(total)
+        successes.append(success)
+    env.close()
+    return {"mean_return": float(np.mean(returns)), "success_rate": float(np.mean(successes)),
+            "episodes": episodes}  # fmt: skip
+
+
+def restore_bonus(run_dir: str | Path, wrapper: CuriosityVecEnv) -> None:
+    """Load a run's saved ``bonus.pt`` into a freshly built wrapper's bonus (to resume training)."""
+    load_bonus(wrapper.bonus, Path(run_dir) / "bonus.pt")

@@ -1,0 +1,186 @@
+"""A Stable-Baselines3 ``VecEnvWrapper`` that adds an exploration bonus to every step's reward."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+from gymnasium import spaces
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
+
+from curiosity import IntrinsicBonus, make_bonus
+
+#: keys written into each step's ``info``
+EXTRINSIC_KEY = "extrinsic_reward"
+INTRINSIC_KEY = "intrinsic_reward"
+EPISODE_KEY = "curiosity_episode"  # at episode ends: {"r_ext": ..., "r_int": ..., "l": ...}
+
+Mode = Literal["step", "rollout", "relabel"]
+
+
+class CuriosityVecEnv(VecEnvWrapper):
+    """Adds ``eta * bonus(s, a, s')`` to the reward of every step, for any bonus of :mod:`curiosity`.
+
+    The bonus sees the true next observation at episode ends (SB3's ``terminal_observation``, since
+    vectorised envs reset automatically), and every transition is handed to ``bonus.add`` as a whole
+    ``(s, a, s')`` row, so no transition pairs two episodes. The extrinsic and intrinsic rewards are kept
+    in each step's ``info`` (``"extrinsic_reward"``, ``"intrinsic_reward"``); at an episode end
+    ``info["curiosity_episode"]`` holds both returns. Training the bonus is :class:`CuriosityCallback`'s job.
+
+    Modes:
+        ``"step"``: the bonus is computed at each step and added to the reward (any algorithm).
+            Normalisation statistics are not moved at step time; the callback folds in the raw bonuses
+            collected since the last training when it trains.
+        ``"rollout"``: the original VIME semantics for on-policy algorithms: rewards pass through
+            unchanged, the transitions of the rollout are kept, and :class:`CuriosityCallback` computes
+            all their bonuses at the rollout's end (one batch median), writes them into the rollout
+            buffer and recomputes returns and advantages.
+        ``"relabel"``: for off-policy algorithms with :class:`CuriosityReplayBuffer`: rewards pass through
+            unchanged and the buffer adds fresh bonuses at sample time.
+
+    Put it inside ``VecNormalize`` (``VecNormalize(CuriosityVecEnv(venv, ...))``) so the bonus models raw
+    observations; VecNormalize then scales extrinsic and intrinsic rewards together.
+
+    Args:
+        venv: the vectorised environment.
+        bonus: an :class:`~curiosity.IntrinsicBonus`, or a bonus name (``"vime"``, ``"rnd"``, ...) built
+            for the env's spaces with ``bonus_kwargs`` (the form rl_zoo3's ``vec_env_wrapper`` uses).
+        mode: see above.
+        bonus_kwargs: constructor arguments when ``bonus`` is a name (e.g. ``{"eta": 1e-3}``).
+
+    Raises:
+        TypeError: unsupported observation or action spaces (the message says what is supported).
+        ValueError: an unknown mode or bonus name, or a bonus built for other spaces.
+    """
+
+    def __init__(
+        self,
+        venv: VecEnv,
+        bonus: IntrinsicBonus | str = "vime",
+        mode: Mode = "step",
+        bonus_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(venv)
+        if mode not in ("step", "rollout", "relabel"):
+            raise ValueError(f"mode must be 'step', 'rollout' or 'relabel', got {mode!r}")
+        if isinstance(bonus, str):
+            bonus = make_bonus(bonus, venv.observation_space, venv.action_space, **dict(bonus_kwargs or {}))
+        elif bonus_kwargs:
+            raise ValueError("bonus_kwargs only apply when bonus is given by name")
+        _check_compatible(bonus, venv)
+        self.bonus = bonus
+        self.mode = mode
+        self.learning = True  # set False to stop handing transitions to the bonus (e.g. evaluation)
+        self._last_obs: np.ndarray | None = None
+        self._actions: np.ndarray | None = None
+        self._ext_return = np.zeros(self.num_envs)
+        self._int_return = np.zeros(self.num_envs)
+        self._length = np.zeros(self.num_envs, dtype=np.int64)
+        self.pending_raw: list[np.ndarray] = []  # raw bonuses since the last training (step mode)
+        # (s, a, s') per step of the current rollout (rollout mode)
+        self.rollout: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def reset(self) -> np.ndarray:
+        obs = self.venv.reset()
+        self._last_obs = np.array(obs, copy=True)
+        self._ext_return[:] = 0.0
+        self._int_return[:] = 0.0
+        self._length[:] = 0
+        self.rollout.clear()
+        return obs
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.array(actions, copy=True)
+        self.venv.step_async(actions)
+
+    def step_wait(self) -> VecEnvStepReturn:
+        obs, rewards, dones, infos = self.venv.step_wait()
+        if self._last_obs is None or self._actions is None:
+            raise RuntimeError("CuriosityVecEnv.step_wait called before reset() and step_async()")
+        if not np.all(np.isfinite(rewards)):
+            raise ValueError(f"the environment returned a non-finite reward: {rewards}")
+        next_obs = _true_next_obs(obs, dones, infos)
+        transition = (self._last_obs, self._actions, next_obs)
+        intrinsic = np.zeros(self.num_envs, dtype=np.float32)
+        if self.mode == "step":
+            raw = self.bonus.compute(*transition)
+            intrinsic = (self.bonus.eta * self.bonus.normalize(raw, update=False)).astype(np.float32)
+            self.pending_raw.append(raw)
+        if self.learning:
+            if self.mode == "rollout":
+                self.rollout.append(transition)
+            else:
+                self.bonus.add(*transition)
+        self._record(rewards, intrinsic, dones, infos)
+        self._last_obs = np.array(obs, copy=True)
+        return obs, (rewards + intrinsic).astype(np.float32), dones, infos
+
+    def _record(
+        self, rewards: np.ndarray, intrinsic: np.ndarray, dones: np.ndarray, infos: list[dict]
+    ) -> None:
+        """Keep both rewards in ``info`` and report both returns at episode ends."""
+        self._ext_return += rewards
+        self._int_return += intrinsic
+        self._length += 1
+        for i, info in enumerate(infos):
+            info[EXTRINSIC_KEY] = float(rewards[i])
+            info[INTRINSIC_KEY] = float(intrinsic[i])
+            if dones[i]:
+                info[EPISODE_KEY] = {
+                    "r_ext": float(self._ext_return[i]),
+                    "r_int": float(self._int_return[i]),
+                    "l": int(self._length[i]),
+                }
+                self._ext_return[i] = self._int_return[i] = 0.0
+                self._length[i] = 0
+
+    def take_rollout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The stored rollout as time-major arrays ``(n_steps, n_envs, ...)``, then forget it."""
+        if not self.rollout:
+            raise RuntimeError("no transitions stored: is the wrapper in 'rollout' mode and learning?")
+        obs, actions, next_obs = (np.stack(parts) for parts in zip(*self.rollout, strict=True))
+        self.rollout.clear()
+        return obs, actions, next_obs
+
+    def take_pending_raw(self) -> np.ndarray:
+        """Raw bonuses computed since the last call, flattened, then forget them."""
+        raw = np.concatenate(self.pending_raw) if self.pending_raw else np.zeros(0, dtype=np.float32)
+        self.pending_raw.clear()
+        return raw
+
+
+def _true_next_obs(obs: np.ndarray, dones: np.ndarray, infos: list[dict]) -> np.ndarray:
+    """``obs`` with each finished env's row replaced by its ``terminal_observation``."""
+    if not np.any(dones):
+        return obs
+    next_obs = np.array(obs, copy=True)
+    for i in np.flatnonzero(dones):
+        terminal = infos[i].get("terminal_observation")
+        if terminal is None:
+            raise KeyError(
+                f"env {i} finished an episode without info['terminal_observation']: CuriosityVecEnv needs "
+                "an SB3 VecEnv (DummyVecEnv / SubprocVecEnv) beneath it"
+            )
+        next_obs[i] = terminal
+    return next_obs
+
+
+def _check_compatible(bonus: IntrinsicBonus, venv: VecEnv) -> None:
+    """The bonus must have been built for this env's observation and action spaces."""
+    obs_space, act_space = venv.observation_space, venv.action_space
+    if not isinstance(obs_space, spaces.Box):
+        raise TypeError(
+            f"CuriosityVecEnv supports Box observations (vectors or images), got {obs_space}; flatten "
+            "Dict/Tuple observations first (gymnasium.wrappers.FlattenObservation)"
+        )
+    if not isinstance(act_space, (spaces.Box, spaces.Discrete)):
+        raise TypeError(f"CuriosityVecEnv supports Box and Discrete actions, got {act_space}")
+    if tuple(bonus.observation_space.shape) != tuple(obs_space.shape):
+        raise ValueError(
+            f"the bonus was built for observations of shape {bonus.observation_space.shape}, "
+            f"the env has {obs_space.shape}"
+        )
+    if type(bonus.action_space) is not type(act_space) or bonus.action_space.shape != act_space.shape:
+        raise ValueError(f"the bonus was built for actions {bonus.action_space}, the env has {act_space}")

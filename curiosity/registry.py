@@ -1,0 +1,37 @@
+"""Bonuses by name, for command lines and benchmark suites."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gymnasium import spaces
+
+from curiosity.base import IntrinsicBonus
+from curiosity.disagreement import Disagreement
+from curiosity.icm import ICM
+from curiosity.rnd import RND
+from curiosity.simhash import SimHash
+from curiosity.vime import VIME
+
+BONUSES: dict[str, type[IntrinsicBonus]] = {
+    "vime": VIME,
+    "rnd": RND,
+    "icm": ICM,
+    "disagreement": Disagreement,
+    "simhash": SimHash,
+}
+
+
+def make_bonus(
+    name: str, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any
+) -> IntrinsicBonus:
+    """Build the bonus called ``name`` (``vime``, ``rnd``, ``icm``, ``disagreement``, ``simhash``).
+
+    Keyword arguments go to its constructor (e.g. ``eta=1e-3, seed=0``).
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+    """
+    if name not in BONUSES:
+        raise ValueError(f"unknown bonus {name!r}; choose one of {', '.join(sorted(BONUSES))}")
+    return BONUSES[name](observation_space, action_space, **kwargs)

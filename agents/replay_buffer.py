@@ -44,7 +44,7 @@ class CuriosityReplayBuffer(ReplayBuffer):
         else:
             next_obs = self.next_observations[batch_inds, env_indices]
         actions = self._env_actions(self.actions[batch_inds, env_indices])
-        bonus = self.bonus(obs, actions, next_obs, update_stats=False)
+        bonus = self.bonus(obs, actions, next_obs, update_stats=True)  # one median per sampled batch
         rewards = self.rewards[batch_inds, env_indices] + bonus
         return samples._replace(rewards=self.to_torch(self._normalize_reward(rewards.reshape(-1, 1), env)))
 

@@ -1,0 +1,139 @@
+"""CuriosityVecEnv and CuriosityCallback against hand-computed expectations."""
+
+import numpy as np
+import pytest
+from gymnasium import spaces
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from agents import CuriosityCallback, CuriosityVecEnv
+from agents.vec_env import EPISODE_KEY, EXTRINSIC_KEY, INTRINSIC_KEY
+
+
+def make_venv(env_cls, n_envs=1, **kwargs):
+    return DummyVecEnv([lambda: env_cls(**kwargs) for _ in range(n_envs)])
+
+
+def test_bonus_sees_the_true_next_observation_at_episode_ends(counter_env, next_obs_bonus):
+    venv = make_venv(counter_env, n_envs=2, length=3)
+    bonus = next_obs_bonus(venv.observation_space, venv.action_space, eta=0.5)
+    env = CuriosityVecEnv(venv, bonus)
+    env.reset()
+    rewards, infos = [], []
+    for _ in range(4):
+        _, r, _, info = env.step(np.zeros((2, 1), dtype=np.float32))
+        rewards.append(r)
+        infos.append(info)
+    # steps 1, 2, 3 (terminal: obs returned is the reset one, 0, but s' is 3), then 1 again
+    expected_next = [1.0, 2.0, 3.0, 1.0]
+    added = np.concatenate(bonus.added)
+    np.testing.assert_array_equal(added[::2, 2], expected_next)
+    np.testing.assert_array_equal(added[::2, 0], [0.0, 1.0, 2.0, 0.0])  # never pairs two episodes
+    extrinsic = [0.0, 0.0, 1.0, 0.0]
+    for r, info, ext, nxt in zip(rewards, infos, extrinsic, expected_next, strict=True):
+        assert r[0] == pytest.approx(ext + 0.5 * nxt)
+        assert info[0][EXTRINSIC_KEY] == ext
+        assert info[0][INTRINSIC_KEY] == pytest.approx(0.5 * nxt)
+    assert infos[2][0][EPISODE_KEY] == {"r_ext": 1.0, "r_int": pytest.approx(0.5 * 6.0), "l": 3}
+
+
+def test_rollout_mode_rewrites_rewards_and_recomputes_gae(counter_env, next_obs_bonus):
+    """After the rewrite, returns and advantages equal a hand-computed GAE on the new rewards."""
+    venv = make_venv(counter_env, n_envs=2, length=4)
+    bonus = next_obs_bonus(venv.observation_space, venv.action_space, eta=0.1)
+    bonus.normalize = lambda raw, update=True: raw  # keep the bonus transparent
+    env = CuriosityVecEnv(venv, bonus, mode="rollout")
+    model = PPO("MlpPolicy", env, n_steps=10, batch_size=10, n_epochs=1, gamma=0.9, gae_lambda=0.8, seed=0)
+    captured = {}
+
+    class Capture(BaseCallback):
+        def _on_step(self):
+            return True
+
+        def _on_rollout_end(self):
+            buf = self.model.rollout_buffer
+            captured.update(
+                rewards=buf.rewards.copy(), values=buf.values.copy(), starts=buf.episode_starts.copy(),
+                returns=buf.returns.copy(), adv=buf.advantages.copy(),
+                last_values=self.locals["values"].numpy().ravel(), dones=self.locals["dones"].copy(),
+            )  # fmt: skip
+            self.model.stop = True
+
+    model.learn(10, callback=[CuriosityCallback(), Capture()])
+    r, v, starts = captured["rewards"], captured["values"], captured["starts"]
+    # counter env: next obs coordinate 0 is 1, 2, 3, 4 within each episode of length 4
+    expected_bonus = 0.1 * (np.arange(10) % 4 + 1)[:, None] * np.ones((1, 2))
+    ext = (np.arange(10) % 4 == 3).astype(float)[:, None] * np.ones((1, 2))
+    np.testing.assert_allclose(r, ext + expected_bonus, rtol=1e-6)
+    # hand-computed GAE(gamma=0.9, lambda=0.8)
+    adv = np.zeros_like(r)
+    last = np.zeros(2)
+    for t in reversed(range(10)):
+        if t == 9:
+            nonterminal, next_v = 1.0 - captured["dones"], captured["last_values"]
+        else:
+            nonterminal, next_v = 1.0 - starts[t + 1], v[t + 1]
+        delta = r[t] + 0.9 * next_v * nonterminal - v[t]
+        last = delta + 0.9 * 0.8 * nonterminal * last
+        adv[t] = last
+    np.testing.assert_allclose(captured["adv"], adv, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(captured["returns"], adv + v, rtol=1e-5, atol=1e-6)
+    assert bonus.trainings == 1
+    assert len(np.concatenate(bonus.added)) == 20  # the rollout's transitions reach the pool
+
+
+def test_callback_trains_after_every_rollout(counter_env, next_obs_bonus):
+    venv = make_venv(counter_env, length=5)
+    bonus = next_obs_bonus(venv.observation_space, venv.action_space)
+    model = PPO("MlpPolicy", CuriosityVecEnv(venv, bonus), n_steps=16, batch_size=16, n_epochs=1, seed=0)
+    model.learn(48, callback=CuriosityCallback())
+    assert bonus.trainings == 3
+
+
+def test_unsupported_spaces_fail_at_construction(next_obs_bonus):
+    import gymnasium as gym
+
+    class DictEnv(gym.Env):
+        observation_space = spaces.Dict({"x": spaces.Box(-1, 1, (2,))})
+        action_space = spaces.Box(-1, 1, (1,))
+
+    class MultiBinaryEnv(gym.Env):
+        observation_space = spaces.Box(-1, 1, (2,))
+        action_space = spaces.MultiBinary(2)
+
+    with pytest.raises(TypeError, match="Box observations"):
+        CuriosityVecEnv(DummyVecEnv([DictEnv]), "vime")
+    with pytest.raises(TypeError, match="Box and Discrete actions"):
+        CuriosityVecEnv(DummyVecEnv([MultiBinaryEnv]), "vime")
+
+
+def test_bonus_built_for_other_spaces_is_rejected(counter_env, next_obs_bonus):
+    bonus = next_obs_bonus(spaces.Box(-1, 1, (3,)), spaces.Box(-1, 1, (1,)))
+    with pytest.raises(ValueError, match="observations of shape"):
+        CuriosityVecEnv(make_venv(counter_env), bonus)
+
+
+def test_unknown_names_and_modes_raise(counter_env):
+    with pytest.raises(ValueError, match="unknown bonus 'curious'"):
+        CuriosityVecEnv(make_venv(counter_env), "curious")
+    with pytest.raises(ValueError, match="mode must be"):
+        CuriosityVecEnv(make_venv(counter_env), "vime", mode="sometimes")
+
+
+def test_sb3_still_hands_last_values_and_dones_to_rollout_callbacks():
+    """The one place that reads SB3's locals: fails loudly if SB3 renames them."""
+    seen = {}
+
+    class Peek(BaseCallback):
+        def _on_step(self):
+            return True
+
+        def _on_rollout_end(self):
+            seen.update(self.locals)
+
+    model = PPO("MlpPolicy", make_vec_env("Pendulum-v1"), n_steps=8, batch_size=8, n_epochs=1)
+    model.learn(8, callback=Peek())
+    assert seen["values"].shape == (1, 1)
+    assert seen["dones"].shape == (1,)

@@ -1,0 +1,97 @@
+"""``curiosity train`` and ``curiosity evaluate``: one run of an SB3 agent, with or without a bonus."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.console import Console
+from rich.table import Table
+
+
+@dataclass
+class TrainArgs:
+    """Train an SB3 agent on a gymnasium task with an exploration bonus, and save it."""
+
+    env: str = "SparseMountainCar-v0"
+    """Gymnasium environment id (the toolkit's sparse tasks are registered by `import envs`)."""
+    algo: Literal["ppo", "a2c", "trpo", "sac", "td3", "dqn"] = "ppo"
+    """Stable-Baselines3 (or sb3-contrib) algorithm."""
+    bonus: Literal["vime", "none", "rnd", "icm", "disagreement", "simhash"] = "vime"
+    """Exploration bonus added to the reward."""
+    timesteps: int = 100_000
+    """Environment steps to train for."""
+    seed: int = 0
+    """Seed of the environment, the agent and the bonus."""
+    out: str = "runs/train"
+    """Run directory: config.json, curve.csv, model.zip, bonus.pt and TensorBoard logs (tb/)."""
+    eta: float | None = None
+    """Bonus scale in r + eta * bonus (default: the bonus's own default)."""
+    n_envs: int = 1
+    """Parallel environments."""
+    mode: Literal["auto", "step", "rollout", "relabel"] = "auto"
+    """When the bonus is computed: auto = end of rollout (on-policy) / at sampling (off-policy)."""
+    train_freq: int = 5000
+    """Environment steps between bonus trainings for off-policy algorithms."""
+    algo_kwargs: str = "{}"
+    """Extra keyword arguments of the algorithm, as JSON (e.g. '{"n_steps": 2048}')."""
+    bonus_kwargs: str = "{}"
+    """Extra keyword arguments of the bonus, as JSON (e.g. '{"hidden_sizes": [64, 64]}')."""
+    threads: int | None = None
+    """Torch threads (default: all cores)."""
+
+
+@dataclass
+class EvaluateArgs:
+    """Roll out a saved run's policy and report its extrinsic return and success rate."""
+
+    run: str = "runs/train"
+    """Run directory written by `curiosity train`."""
+    episodes: int = 10
+    """Episodes to roll out."""
+    stochastic: bool = False
+    """Sample actions instead of taking the policy's mode."""
+
+
+def _parse_json(text: str, name: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"--{name.replace('_', '-')} must be a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise SystemExit(f"--{name.replace('_', '-')} must be a JSON object, got {text!r}")
+    return value
+
+
+def train(args: TrainArgs) -> dict:
+    """Run :func:`agents.experiment.run_experiment` from command-line arguments and print the result."""
+    from agents.experiment import run_experiment
+
+    metrics = run_experiment(
+        args.env, args.algo, args.bonus, args.timesteps, args.seed, args.out, eta=args.eta,
+        algo_kwargs=_parse_json(args.algo_kwargs, "algo_kwargs"),
+        bonus_kwargs=_parse_json(args.bonus_kwargs, "bonus_kwargs"),
+        n_envs=args.n_envs, mode=args.mode, train_freq=args.train_freq, tensorboard=True,
+        progress_bar=True, threads=args.threads,
+    )  # fmt: skip
+    _print_metrics(f"{args.algo} + {args.bonus} on {args.env}", metrics)
+    return metrics
+
+
+def evaluate(args: EvaluateArgs) -> dict:
+    """Evaluate a saved run and print the result."""
+    from agents.experiment import evaluate_run
+
+    metrics = evaluate_run(args.run, args.episodes, deterministic=not args.stochastic)
+    _print_metrics(f"evaluation of {args.run}", metrics)
+    return metrics
+
+
+def _print_metrics(title: str, metrics: dict) -> None:
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in metrics.items():
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    Console().print(table)

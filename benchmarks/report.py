@@ -1,0 +1,313 @@
+"""Summarise a sweep's finished runs: ``report.md``, ``summary.json`` and PNG plots in its output directory.
+
+Only finished runs are read (a valid ``result.json``; see :mod:`benchmarks.runner`), so a partial file of
+an interrupted run never enters a number or a plot. Per task and method:
+
+* ``success_rate``: fraction of seeds whose ``metrics["success"]`` is true;
+* ``final_return_mean`` / ``final_return_sem``: mean and standard error (sample std with ``ddof=1`` over
+  ``sqrt(n)``; ``null`` for one seed) of ``metrics["final_return"]`` over seeds;
+* ``steps_to_first_success_median``: median over the seeds that succeeded (``null`` if none did; read it
+  with ``success_rate``);
+* ``n_seeds``: finished runs (also ``n_success`` and the ``seeds`` themselves).
+
+Plots are drawn on matplotlib ``Figure`` objects with the Agg canvas (pyplot's global state is untouched).
+
+Plots: ``curves_{task}.png`` -- extrinsic episode return against timesteps, each seed's curve smoothed by a
+trailing mean over ``smooth`` episodes and interpolated on a common grid, mean over seeds with a 95%
+confidence band (Student t); ``visitation_{task}.png`` -- state-visitation heatmaps (MountainCar position x
+velocity) summed over seeds, one panel per method (no bonus and VIME first) on a shared colour scale, with
+the fraction of cells visited, where runs wrote ``visitation.npz``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.runner import atomic_write, failed_runs, finished_runs
+
+logger = logging.getLogger(__name__)
+
+#: metric names of each (task, method) entry of summary.json
+SUMMARY_KEYS = ("success_rate", "final_return_mean", "final_return_sem", "steps_to_first_success_median",
+                "n_seeds")
+#: methods shown first (in this order) in tables and plots
+PREFERRED_ORDER = ("none", "vime")
+
+
+def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
+           plots: bool = True) -> dict[str, Any]:
+    """Write ``report.md``, ``summary.json`` and the plots of the finished runs in ``out_dir``.
+
+    Args:
+        out_dir: a sweep's output directory (holding ``runs/``).
+        smooth: episodes in the trailing mean applied to each seed's learning curve (1: none).
+        grid_points: points of the common timestep grid of the learning curves.
+        plots: write the PNG plots.
+
+    Returns:
+        The summary: task id -> method name -> metrics (the content of ``summary.json``).
+
+    Raises:
+        FileNotFoundError: ``out_dir`` holds no ``runs/`` directory.
+    """
+    out = Path(out_dir)
+    if not (out / "runs").is_dir():
+        raise FileNotFoundError(f"{out} holds no runs/ directory; give the --out directory of a sweep")
+    if smooth < 1 or grid_points < 2:
+        raise ValueError(f"smooth must be >= 1 and grid_points >= 2, got smooth={smooth}, "
+                         f"grid_points={grid_points}")
+    groups = group_runs(finished_runs(out), _method_order(out))
+    summary = {task: {method: summarize(records) for method, records in methods.items()}
+               for task, methods in groups.items()}
+    atomic_write(out / "summary.json", json.dumps(summary, indent=2).encode())
+    figures: dict[str, list[str]] = defaultdict(list)
+    if plots:
+        for task, methods in groups.items():
+            figures[task] += plot_curves(out, task, methods, smooth, grid_points)
+            figures[task] += plot_visitation(out, task, methods)
+    atomic_write(out / "report.md", markdown(out, summary, figures, failed_runs(out)).encode())
+    return summary
+
+
+def group_runs(records: dict[str, dict[str, Any]], method_order: list[str] | None = None
+               ) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """task id -> method name -> run records (sorted by seed); tasks sorted, methods in ``method_order``
+    then :data:`PREFERRED_ORDER` then alphabetically."""
+    groups: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for record in records.values():
+        groups[record["job"]["env_id"]][record["job"]["method"]].append(record)
+    order = list(method_order or []) + [m for m in PREFERRED_ORDER if m not in (method_order or [])]
+
+    def rank(method: str) -> tuple[int, str]:
+        return (order.index(method) if method in order else len(order), method)
+
+    return {task: {method: sorted(methods[method], key=lambda r: r["job"]["seed"])
+                   for method in sorted(methods, key=rank)}
+            for task, methods in sorted(groups.items())}
+
+
+def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary metrics of one (task, method) over its runs (see the module docstring)."""
+    metrics = [r["metrics"] for r in records]
+    successes = [bool(m.get("success")) for m in metrics]
+    returns = np.array([_number(m.get("final_return")) for m in metrics], dtype=float)
+    returns = returns[np.isfinite(returns)]
+    steps = [_number(m.get("steps_to_first_success")) for m, ok in zip(metrics, successes, strict=True) if ok]
+    steps = [s for s in steps if math.isfinite(s)]
+    n = len(records)
+    sem = float(returns.std(ddof=1) / math.sqrt(returns.size)) if returns.size >= 2 else None
+    return {
+        "success_rate": sum(successes) / n if n else None,
+        "final_return_mean": float(returns.mean()) if returns.size else None,
+        "final_return_sem": sem,
+        "steps_to_first_success_median": float(np.median(steps)) if steps else None,
+        "n_seeds": n,
+        "n_success": sum(successes),
+        "seeds": [r["job"]["seed"] for r in records],
+    }
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _method_order(out: Path) -> list[str]:
+    """Methods in the order of the latest sweep's ``suite.json`` (if readable)."""
+    try:
+        jobs = json.loads((out / "suite.json").read_text())
+        return list(dict.fromkeys(job["method"] for job in jobs))
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+# --- markdown -------------------------------------------------------------------------------------------
+
+
+def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
+             failures: dict[str, str]) -> str:
+    """The text of ``report.md``."""
+    n_runs = sum(entry["n_seeds"] for methods in summary.values() for entry in methods.values())
+    lines = [f"# Benchmark report: `{out}`", "",
+             f"{n_runs} finished run(s), {len(failures)} failed. Final return: mean extrinsic return of the "
+             "last 10% of episodes, mean ± standard error over seeds; median steps to first success over the "
+             "seeds that succeeded.", ""]
+    command = out / "command.txt"
+    if command.exists():
+        lines += ["Command:", "", "```", command.read_text().strip(), "```", ""]
+    for task, methods in summary.items():
+        lines += [f"## {task}", "",
+                  "| method | success rate | final return | median steps to first success | seeds |",
+                  "| --- | --- | --- | --- | --- |"]
+        for method, entry in methods.items():
+            rate = f"{entry['n_success']}/{entry['n_seeds']} ({_fmt(entry['success_rate'], '.2f')})"
+            final = f"{_fmt(entry['final_return_mean'])} ± {_fmt(entry['final_return_sem'])}"
+            steps = _fmt(entry["steps_to_first_success_median"], ".0f")
+            lines.append(f"| {method} | {rate} | {final} | {steps} | {entry['n_seeds']} |")
+        lines.append("")
+        lines += [f"![{name}]({name})" for name in figures.get(task, [])]
+        lines.append("")
+    if failures:
+        lines += ["## Failed runs", ""]
+        lines += [f"- `{run_id}`: {_last_line(text)} (`runs/{run_id}/error.txt`)"
+                  for run_id, text in failures.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None, spec: str = ".4g") -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "unknown error"
+
+
+# --- plots ----------------------------------------------------------------------------------------------
+
+
+def read_curve(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``(timesteps, episode_return)`` arrays of a ``curve.csv`` (empty arrays if it has no rows)."""
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    timesteps = np.array([float(row["timesteps"]) for row in rows])
+    returns = np.array([float(row["episode_return"]) for row in rows])
+    order = np.argsort(timesteps, kind="stable")
+    return timesteps[order], returns[order]
+
+
+def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the last ``window`` values at each index (fewer at the start)."""
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    index = np.arange(1, len(values) + 1)
+    start = np.maximum(index - window, 0)
+    return (sums[index] - sums[start]) / (index - start)
+
+
+def mean_curve(curves: list[tuple[np.ndarray, np.ndarray]], grid_points: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interpolate curves on a common grid (from the latest first point to the earliest last point, so no
+    seed is extrapolated); return ``(grid, mean, half-width of the 95% confidence interval)`` (zero
+    half-width for a single curve)."""
+    low = max(t[0] for t, _ in curves)
+    high = min(t[-1] for t, _ in curves)
+    grid = np.linspace(low, max(high, low), grid_points)
+    values = np.stack([np.interp(grid, t, r) for t, r in curves])
+    mean = values.mean(axis=0)
+    n = len(curves)
+    if n < 2:
+        return grid, mean, np.zeros_like(mean)
+    return grid, mean, _t_critical(n - 1) * values.std(axis=0, ddof=1) / math.sqrt(n)
+
+
+def _t_critical(dof: int) -> float:
+    try:
+        from scipy import stats
+
+        return float(stats.t.ppf(0.975, dof))
+    except ImportError:
+        return 1.959964
+
+
+def plot_curves(out: Path, task: str, methods: dict[str, list[dict[str, Any]]], smooth: int,
+                grid_points: int) -> list[str]:
+    """``curves_{task}.png``; returns the file names written (none if no run has a curve)."""
+    series = {}
+    for method, records in methods.items():
+        curves = []
+        for record in records:
+            path = out / "runs" / record["run_id"] / "curve.csv"
+            if not path.exists():
+                continue
+            timesteps, returns = read_curve(path)
+            if timesteps.size:
+                curves.append((timesteps, trailing_mean(returns, smooth)))
+        if curves:
+            series[method] = (len(curves), *mean_curve(curves, grid_points))
+    if not series:
+        return []
+    fig = _figure(figsize=(6.4, 4.2))
+    ax = fig.subplots()
+    for method, (n, grid, mean, half) in series.items():
+        (line,) = ax.plot(grid, mean, label=f"{method} (n={n})")
+        ax.fill_between(grid, mean - half, mean + half, color=line.get_color(), alpha=0.2, linewidth=0)
+    ax.set(xlabel="timesteps", ylabel="episode return (extrinsic)",
+           title=f"{task}: mean and 95% CI over seeds")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    name = f"curves_{_safe(task)}.png"
+    _save(fig, out / name)
+    return [name]
+
+
+def plot_visitation(out: Path, task: str, methods: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """``visitation_{task}.png`` from the runs' ``visitation.npz`` summed over seeds; returns the file
+    names written (none if no run has one)."""
+    panels = {}
+    for method, records in methods.items():
+        total, edges, n = None, None, 0
+        for record in records:
+            path = out / "runs" / record["run_id"] / "visitation.npz"
+            if not path.exists():
+                continue
+            with np.load(path, allow_pickle=False) as data:
+                hist, run_edges = np.asarray(data["hist"], dtype=float), (data["xedges"], data["yedges"])
+            if total is None:
+                total, edges = np.zeros_like(hist), run_edges
+            same_grid = hist.shape == total.shape and all(
+                a.shape == b.shape and np.allclose(a, b) for a, b in zip(edges, run_edges, strict=True))
+            if not same_grid:
+                logger.warning("%s: visitation grid differs from the other seeds'; left out",
+                               record["run_id"])
+                continue
+            total, n = total + hist, n + 1
+        if total is not None and n:
+            panels[method] = (total, edges, n)
+    if not panels:
+        return []
+    fig = _figure(figsize=(4.2 * len(panels), 3.6))
+    axes = fig.subplots(1, len(panels), squeeze=False)
+    vmax = max(float(np.log1p(hist).max()) for hist, _, _ in panels.values()) or 1.0
+    for ax, (method, (hist, (xedges, yedges), n)) in zip(axes[0], panels.items(), strict=True):
+        image = ax.imshow(np.log1p(hist.T), origin="lower", aspect="auto", cmap="viridis", vmin=0.0,
+                          vmax=vmax, extent=(xedges[0], xedges[-1], yedges[0], yedges[-1]))
+        coverage = float(np.mean(hist > 0))
+        ax.set(xlabel="position", ylabel="velocity",
+               title=f"{method} ({n} seed{'s' * (n > 1)}, {coverage:.0%} of cells visited)")
+        fig.colorbar(image, ax=ax, label="log(1 + visits)")
+    fig.suptitle(f"{task}: state visitation summed over seeds")
+    name = f"visitation_{_safe(task)}.png"
+    _save(fig, out / name)
+    return [name]
+
+
+def _figure(figsize: tuple[float, float]):
+    """A figure drawn by the Agg canvas (no pyplot, so no global backend state is touched)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize)
+
+
+def _save(fig, path: Path) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=110)
+    atomic_write(path, buffer.getvalue())
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)

@@ -1,0 +1,689 @@
+"""Run a suite's jobs in local processes or on a Ray cluster; crash-safe and resumable.
+
+Layout of an output directory ``OUT``::
+
+    OUT/command.txt                      the exact command line of the latest sweep
+    OUT/commands.log                     every sweep's time, working directory and command line
+    OUT/suite.json                       the expanded jobs of the latest sweep
+    OUT/runs/{env_id}/{method}/seed{n}/  the job's files (curve.csv, visitation.npz, ...) and result.json
+    OUT/.scratch/                        per-attempt scratch directories of the local backend
+
+Crash safety. The job function writes into a scratch directory of its own (unique per attempt, never a run
+directory); the worker sends the files back with the metrics, and the *driver* (the process running
+:func:`run_suite`) writes them into the run directory, then writes ``result.json`` LAST, atomically (temporary
+file, fsync, ``os.replace``). A run counts as finished if and only if its ``result.json`` exists and parses.
+Restarting a sweep skips finished runs and deletes and redoes every other run directory, so a partial file
+is never read. A worker killed mid-run (signal, out of memory) is retried ``retries`` times, then recorded as
+a failure; a failing job writes ``error.txt`` instead of ``result.json`` and the sweep goes on. Local
+workers die with the driver (Linux ``PR_SET_PDEATHSIG``) and ignore Ctrl-C, which the driver handles by
+killing them. One sweep at a time may write to ``OUT`` (an ``flock`` on ``OUT/.lock``).
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import copy
+import dataclasses
+import datetime
+import importlib
+import importlib.metadata
+import importlib.util
+import json
+import logging
+import multiprocessing
+import os
+import platform
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from benchmarks.suites import Suite, get_suite
+
+logger = logging.getLogger(__name__)
+
+#: metrics every job function must return (the report reads them)
+REQUIRED_METRICS = ("final_return", "success", "steps_to_first_success")
+#: the file whose presence (and parsability) marks a finished run
+RESULT_FILE = "result.json"
+ERROR_FILE = "error.txt"
+#: packages whose versions go into every result.json
+VERSIONED_PACKAGES = ("vime-curiosity", "torch", "numpy", "gymnasium", "stable-baselines3", "sb3-contrib",
+                      "ray")
+RESULT_FORMAT = 1
+
+Backend = Literal["local", "ray"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One run: a (task, method, seed) of a suite, with everything the job function is called with."""
+
+    env_id: str
+    method: str
+    seed: int
+    algo: str
+    bonus: str
+    total_timesteps: int
+    settings: dict[str, Any]
+    job_fn: str
+
+    @property
+    def run_id(self) -> str:
+        """Stable id ``{env_id}/{method}/seed{n}``; also the run directory below ``OUT/runs``."""
+        return f"{self.env_id}/{self.method}/seed{self.seed}"
+
+    def spec(self) -> dict[str, Any]:
+        """JSON form (stored in result.json, compared on restart)."""
+        return _jsonable({"run_id": self.run_id, **dataclasses.asdict(self)})
+
+
+def expand(suite: Suite | str, seeds: int | Sequence[int] | None = None) -> list[Job]:
+    """Suite x seeds as jobs, ordered by task, then method, then seed.
+
+    Args:
+        suite: a :class:`Suite` or a registered name.
+        seeds: a count (seeds ``0 .. seeds - 1``), explicit seeds, or ``None`` for the suite's default count.
+
+    Raises:
+        ValueError: a negative count, a negative or repeated seed, or an unknown suite.
+    """
+    suite = get_suite(suite)
+    seed_list = _seed_list(suite.seeds if seeds is None else seeds)
+    return [
+        Job(task.env_id, method.name, seed, task.algo, method.bonus, task.total_timesteps,
+            suite.settings_for(task, method), suite.job)
+        for task in suite.tasks for method in suite.methods for seed in seed_list
+    ]
+
+
+def _seed_list(seeds: int | Sequence[int]) -> list[int]:
+    if isinstance(seeds, int):
+        if seeds < 0:
+            raise ValueError(f"seeds must be a count >= 0 or a list of seeds, got {seeds}")
+        return list(range(seeds))
+    seed_list = [int(s) for s in seeds]
+    if any(s < 0 for s in seed_list) or len(set(seed_list)) != len(seed_list):
+        raise ValueError(f"seeds must be distinct non-negative integers, got {seed_list}")
+    return seed_list
+
+
+# --- finished runs --------------------------------------------------------------------------------------
+
+
+def run_dir(out: str | Path, job: Job) -> Path:
+    """``OUT/runs/{env_id}/{method}/seed{n}``."""
+    return Path(out) / "runs" / job.run_id
+
+
+def load_result(directory: str | Path) -> dict[str, Any] | None:
+    """The parsed ``result.json`` of a run directory, or ``None`` if the run is unfinished (missing,
+    partial or unparsable file)."""
+    try:
+        record = json.loads((Path(directory) / RESULT_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and "metrics" in record and "job" in record else None
+
+
+def finished_runs(out: str | Path) -> dict[str, dict[str, Any]]:
+    """run id -> result record of every finished run below ``OUT/runs``."""
+    records = {}
+    for path in sorted((Path(out) / "runs").glob(f"*/*/*/{RESULT_FILE}")):
+        record = load_result(path.parent)
+        if record is not None:
+            records[path.parent.relative_to(Path(out) / "runs").as_posix()] = record
+    return records
+
+
+def failed_runs(out: str | Path) -> dict[str, str]:
+    """run id -> error text of every run below ``OUT/runs`` that holds ``error.txt`` and no valid result."""
+    failures = {}
+    for path in sorted((Path(out) / "runs").glob(f"*/*/*/{ERROR_FILE}")):
+        if load_result(path.parent) is None:
+            run_id = path.parent.relative_to(Path(out) / "runs").as_posix()
+            failures[run_id] = path.read_text(errors="replace")
+    return failures
+
+
+# --- the sweep ------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class SweepResult:
+    """What a sweep did. ``exit_code``: 0 all done, 1 some run failed, 130 interrupted."""
+
+    out: Path
+    finished: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[str] = dataclasses.field(default_factory=list)
+    failed: dict[str, str] = dataclasses.field(default_factory=dict)
+    unfinished: list[str] = dataclasses.field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 130 if self.interrupted else (1 if self.failed else 0)
+
+
+def run_suite(
+    suite: Suite | str,
+    out: str | Path,
+    seeds: int | Sequence[int] | None = None,
+    backend: Backend = "local",
+    jobs: int | None = None,
+    address: str | None = None,
+    retries: int = 1,
+    redo_changed: bool = False,
+    progress: bool = True,
+    command: str | None = None,
+) -> SweepResult:
+    """Run every unfinished job of ``suite`` x ``seeds`` into ``out``; see the module docstring.
+
+    Args:
+        suite: a :class:`Suite` or a registered name.
+        out: output directory (created).
+        seeds: seed count, explicit seeds, or ``None`` for the suite's default.
+        backend: ``"local"`` (a spawn-context process pool) or ``"ray"``.
+        jobs: runs at a time. Local: worker processes (default 1). Ray: tasks in flight (default 0 = all,
+            Ray schedules them one CPU each).
+        address: Ray cluster address (``"auto"``, ``"ray://host:10001"``); ``None`` starts a local instance
+            (or uses the one already initialised in this process).
+        retries: how often a run whose worker died abruptly is started again before it counts as failed.
+        redo_changed: redo finished runs whose stored job differs from the suite's (else that is an error).
+        progress: show a progress bar (runs done, running, failed).
+        command: the command line to store in ``OUT/command.txt`` (default: this process's,
+            ``shlex.join(sys.orig_argv)``).
+
+    Returns:
+        The :class:`SweepResult`; failures are in ``failed`` (and ``error.txt``), never raised.
+
+    Raises:
+        ValueError: bad ``backend`` / ``jobs`` / ``retries``; finished runs made with other settings.
+        RuntimeError: another sweep holds ``OUT``.
+        ImportError: ``backend="ray"`` without ray installed.
+    """
+    if backend not in ("local", "ray"):
+        raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
+    if jobs is not None and (jobs < 0 or (backend == "local" and jobs == 0)):
+        raise ValueError(f"jobs must be >= 1 for the local backend (>= 0 for ray, 0 = no limit), got {jobs}")
+    if retries < 0:
+        raise ValueError(f"retries must be >= 0, got {retries}")
+    job_list = expand(suite, seeds)
+    for job_fn in sorted({job.job_fn for job in job_list}):
+        check_job_module(job_fn)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with _sweep_lock(out):
+        _write_sweep_files(out, job_list, command)
+        todo, skipped = _plan(out, job_list, redo_changed)
+        result = SweepResult(out, skipped=[j.run_id for j in skipped])
+        if todo:
+            capacity = (jobs or 1) if backend == "local" else (jobs or 0)
+            try:
+                _sweep(todo, out, backend, capacity, address, retries, progress, len(job_list), result)
+            except KeyboardInterrupt:
+                logger.warning("interrupted: %d run(s) unfinished; run the same command again to resume",
+                               len(result.unfinished))
+    _log_summary(result)
+    return result
+
+
+def _plan(out: Path, job_list: list[Job], redo_changed: bool) -> tuple[list[Job], list[Job]]:
+    """Split into jobs to run and finished jobs to skip; delete the run directories of the former."""
+    todo, skipped, changed = [], [], []
+    for job in job_list:
+        record = load_result(run_dir(out, job))
+        if record is not None and record["job"] != job.spec():
+            changed.append((job, record["job"]))
+            if not redo_changed:
+                continue
+            record = None
+        (skipped if record is not None else todo).append(job)
+    if changed and not redo_changed:
+        job, stored = changed[0]
+        diff = {k: (stored.get(k), v) for k, v in job.spec().items() if stored.get(k) != v}
+        raise ValueError(
+            f"{len(changed)} finished run(s) in {out} were made with other settings, e.g. {job.run_id}: "
+            f"{{key: (stored, now)}} = {diff}. Use another output directory, delete those runs, or pass "
+            "redo_changed=True (--redo-changed) to redo them.")
+    for job in todo:
+        shutil.rmtree(run_dir(out, job), ignore_errors=True)
+    return todo, skipped
+
+
+def _sweep(todo: list[Job], out: Path, backend: Backend, capacity: int, address: str | None,
+           retries: int, progress: bool, total: int, result: SweepResult) -> None:
+    from tqdm.auto import tqdm
+
+    provenance = {"git": _git_state(), "driver_host": socket.gethostname()}
+    pending = collections.deque(todo)
+    crashes: collections.Counter[str] = collections.Counter()
+    executor = _LocalBackend(out / ".scratch", capacity) if backend == "local" else _RayBackend(address)
+    bar = tqdm(total=total, initial=len(result.skipped), unit="run", desc=out.name or str(out),
+               disable=not progress, dynamic_ncols=True, file=sys.stderr)
+    try:
+        while pending or executor.running:
+            while pending and (capacity <= 0 or executor.running < capacity):
+                executor.submit(pending.popleft())
+            bar.set_postfix(running=executor.running, failed=len(result.failed), refresh=False)
+            for job, outcome in executor.wait(timeout=1.0):
+                if outcome is None:
+                    crashes[job.run_id] += 1
+                    if crashes[job.run_id] <= retries:
+                        logger.warning("worker running %s died abruptly; starting it again", job.run_id)
+                        pending.appendleft(job)
+                        continue
+                    outcome = _crash_outcome(job, crashes[job.run_id])
+                _finalize(out, job, outcome, provenance, attempt=crashes[job.run_id] + 1)
+                if outcome["ok"]:
+                    result.finished.append(job.run_id)
+                else:
+                    result.failed[job.run_id] = _last_line(outcome["error"])
+                    if progress:
+                        bar.write(f"FAILED {job.run_id}: {result.failed[job.run_id]}", file=sys.stderr)
+                    else:
+                        logger.warning("FAILED %s: %s", job.run_id, result.failed[job.run_id])
+                bar.update(1)
+                bar.set_postfix(running=executor.running, failed=len(result.failed), refresh=False)
+        executor.close(kill=False)
+    except BaseException:
+        executor.close(kill=True)
+        result.interrupted = True
+        done = {*result.finished, *result.failed}
+        result.unfinished = [j.run_id for j in todo if j.run_id not in done]
+        raise
+    finally:
+        bar.close()
+
+
+def _finalize(out: Path, job: Job, outcome: dict[str, Any], provenance: dict[str, Any], attempt: int) -> None:
+    """Write the job's files, then ``result.json`` (or ``error.txt``) last; each file atomically."""
+    directory = run_dir(out, job)
+    directory.mkdir(parents=True, exist_ok=True)
+    for relative, data in outcome["files"].items():
+        target = (directory / relative).resolve()
+        if directory.resolve() not in target.parents or target.name in (RESULT_FILE, ERROR_FILE):
+            logger.warning("%s: ignoring job file %r (outside the run directory or reserved)",
+                           job.run_id, relative)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, data)
+    if not outcome["ok"]:
+        atomic_write(directory / ERROR_FILE, outcome["error"].encode())
+        return
+    record = {
+        "format": RESULT_FORMAT,
+        "run_id": job.run_id,
+        "job": job.spec(),
+        "metrics": outcome["metrics"],
+        "files": {name: len(data) for name, data in outcome["files"].items()},
+        "timing": {**outcome["timing"], "attempt": attempt},
+        "worker": outcome["worker"],
+        "versions": outcome["versions"],
+        **provenance,
+    }
+    atomic_write(directory / RESULT_FILE, json.dumps(record, indent=2, sort_keys=True).encode())
+
+
+def atomic_write(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part:
+    a temporary file in the same directory, fsync, ``os.replace``, fsync of the directory."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    with contextlib.suppress(OSError):
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _crash_outcome(job: Job, crashes: int) -> dict[str, Any]:
+    error = (f"the worker process running {job.run_id} died abruptly {crashes} time(s) (killed by a signal, "
+             "out of memory, or a crash in native code); rerun the sweep to try it again")
+    return {"ok": False, "error": error, "files": {}}
+
+
+def _write_sweep_files(out: Path, job_list: list[Job], command: str | None) -> None:
+    if command is None:
+        command = shlex.join(getattr(sys, "orig_argv", sys.argv))
+    atomic_write(out / "command.txt", (command + "\n").encode())
+    with open(out / "commands.log", "a") as log:
+        log.write(f"{_now()}\t{os.getcwd()}\t{command}\n")
+    atomic_write(out / "suite.json", json.dumps([j.spec() for j in job_list], indent=1).encode())
+
+
+@contextlib.contextmanager
+def _sweep_lock(out: Path):
+    """Hold an exclusive ``flock`` on ``OUT/.lock`` (released by the kernel even if the driver is killed)."""
+    import fcntl
+
+    handle = open(out / ".lock", "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise RuntimeError(f"another sweep (pid {handle.read().strip() or '?'}) is writing to {out}; "
+                               "wait for it to end or use another output directory") from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def _log_summary(result: SweepResult) -> None:
+    logger.info("%s: %d run(s) finished, %d skipped (already finished), %d failed", result.out,
+                len(result.finished), len(result.skipped), len(result.failed))
+    for run_id, message in result.failed.items():
+        logger.info("failed: %s: %s (see %s)", run_id, message, result.out / "runs" / run_id / ERROR_FILE)
+
+
+# --- backends -------------------------------------------------------------------------------------------
+
+
+class _LocalBackend:
+    """A spawn-context ``ProcessPoolExecutor``, rebuilt when a worker dies."""
+
+    def __init__(self, scratch_root: Path, workers: int) -> None:
+        shutil.rmtree(scratch_root, ignore_errors=True)  # leftovers of killed attempts (we hold the lock)
+        self.scratch_root = scratch_root
+        self.workers = workers
+        self.executor: concurrent.futures.ProcessPoolExecutor | None = None
+        self.futures: dict[concurrent.futures.Future, Job] = {}
+
+    @property
+    def running(self) -> int:
+        return len(self.futures)
+
+    def submit(self, job: Job) -> None:
+        if self.executor is None:
+            self.executor = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_local_worker, initargs=(os.getpid(),))
+        self.futures[self.executor.submit(execute_job, job, str(self.scratch_root))] = job
+
+    def wait(self, timeout: float) -> list[tuple[Job, dict[str, Any] | None]]:
+        done, _ = concurrent.futures.wait(self.futures, timeout, concurrent.futures.FIRST_COMPLETED)
+        results = []
+        for future in done:
+            job = self.futures.pop(future)
+            try:
+                results.append((job, future.result()))
+            except concurrent.futures.process.BrokenProcessPool:
+                results.append((job, None))
+            except Exception:  # e.g. the job could not be pickled
+                results.append((job, {"ok": False, "error": traceback.format_exc(), "files": {}}))
+        if any(outcome is None for _, outcome in results):
+            self._discard_pool()
+        return results
+
+    def _discard_pool(self) -> None:
+        if self.executor is not None:
+            _kill_workers(self.executor)
+            self.executor = None
+
+    def close(self, kill: bool) -> None:
+        if self.executor is None:
+            return
+        if kill:
+            self._discard_pool()
+        else:
+            self.executor.shutdown(wait=True)
+            self.executor = None
+
+
+def _kill_workers(executor: concurrent.futures.ProcessPoolExecutor) -> None:
+    kill = getattr(executor, "kill_workers", None)  # Python >= 3.14
+    if kill is not None:
+        kill()
+    else:
+        for process in list((getattr(executor, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                process.kill()
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _init_local_worker(parent_pid: int) -> None:
+    """Worker start-up: leave Ctrl-C to the driver, and die with the driver (Linux)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:  # the driver died before prctl took effect
+        os._exit(1)
+
+
+class _RayBackend:
+    """``ray.remote(num_cpus=1)`` tasks; Ray's own retries are off (the driver retries dead workers)."""
+
+    def __init__(self, address: str | None) -> None:
+        self.ray = import_ray()
+        self.owns = not self.ray.is_initialized()
+        if self.owns:
+            self.ray.init(address=address, include_dashboard=False if address is None else None,
+                          log_to_driver=True)
+        self.remote = self.ray.remote(num_cpus=1, max_retries=0)(execute_job)
+        self.refs: dict[Any, Job] = {}
+
+    @property
+    def running(self) -> int:
+        return len(self.refs)
+
+    def submit(self, job: Job) -> None:
+        self.refs[self.remote.remote(job, None)] = job
+
+    def wait(self, timeout: float) -> list[tuple[Job, dict[str, Any] | None]]:
+        if not self.refs:
+            return []
+        ready, _ = self.ray.wait(list(self.refs), num_returns=1, timeout=timeout)
+        results = []
+        for ref in ready:
+            job = self.refs.pop(ref)
+            try:
+                results.append((job, self.ray.get(ref)))
+            except self.ray.exceptions.RayTaskError:  # execute_job itself raised: a bug, not a crash
+                results.append((job, {"ok": False, "error": traceback.format_exc(), "files": {}}))
+            except self.ray.exceptions.RayError as error:  # worker or node died, out of memory, ...
+                logger.warning("ray task %s failed: %s", job.run_id, _last_line(str(error)))
+                results.append((job, None))
+        return results
+
+    def close(self, kill: bool) -> None:
+        if kill:
+            for ref in list(self.refs):
+                with contextlib.suppress(Exception):
+                    self.ray.cancel(ref, force=True)
+        self.refs.clear()
+        if self.owns:
+            self.ray.shutdown()
+
+
+def import_ray():
+    """``import ray``, with an error saying how to install it."""
+    try:
+        import ray
+    except ImportError as error:
+        raise ImportError("backend='ray' needs Ray: pip install 'ray[default]>=2.9' (or the project's "
+                          "'ray' extra: pip install -e '.[ray]'), or use backend='local'") from error
+    return ray
+
+
+# --- the worker side ------------------------------------------------------------------------------------
+
+
+def execute_job(job: Job, scratch_root: str | None = None) -> dict[str, Any]:
+    """Run one job in this (worker) process and return its outcome; never raises for a failing job.
+
+    The job function writes into a fresh scratch directory below ``scratch_root`` (default: the system's
+    temporary directory); its files come back as bytes in ``outcome["files"]`` and the directory is deleted.
+
+    Returns:
+        ``{"ok", "metrics", "error", "files", "timing", "worker", "versions"}``.
+    """
+    limit_threads()
+    started, clock = _now(), time.perf_counter()
+    root = Path(scratch_root) if scratch_root else Path(tempfile.gettempdir())
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=job.run_id.replace("/", "__") + "-", dir=root))
+    outcome: dict[str, Any] = {"ok": False, "metrics": None, "error": None, "files": {}}
+    try:
+        fn = resolve_function(job.job_fn)
+        metrics = fn(job.env_id, job.algo, job.bonus, job.total_timesteps, job.seed, str(scratch),
+                     **copy.deepcopy(job.settings))
+        outcome["metrics"] = check_metrics(metrics, job.job_fn)
+        outcome["ok"] = True
+    except (Exception, SystemExit):
+        outcome["error"] = traceback.format_exc()
+    finally:
+        try:
+            outcome["files"] = _collect_files(scratch)
+        except OSError:
+            outcome["ok"], outcome["error"] = False, (outcome["error"] or "") + traceback.format_exc()
+        shutil.rmtree(scratch, ignore_errors=True)
+    outcome["timing"] = {"started": started, "finished": _now(), "seconds": time.perf_counter() - clock}
+    outcome["worker"] = {"host": socket.gethostname(), "pid": os.getpid()}
+    outcome["versions"] = versions()
+    return outcome
+
+
+def limit_threads() -> None:
+    """One thread per worker: ``OMP_NUM_THREADS=1`` (and MKL's, OpenBLAS'), which torch reads when the job
+    imports it, and ``torch.set_num_threads(1)`` if torch is imported already (importing it here would cost
+    seconds per worker for jobs that never use it)."""
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = "1"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
+def resolve_function(path: str) -> Callable[..., Any]:
+    """The function named by ``package.module.function`` or ``package.module:function``.
+
+    Raises:
+        ValueError: a path without a module part.
+        ImportError / AttributeError: the module or function does not exist.
+    """
+    module, _, name = path.partition(":") if ":" in path else path.rpartition(".")
+    if not module or not name:
+        raise ValueError(f"job function must be a dotted path 'package.module.function', got {path!r}")
+    fn = getattr(importlib.import_module(module), name)
+    if not callable(fn):
+        raise TypeError(f"job function {path!r} is a {type(fn).__name__}, not callable")
+    return fn
+
+
+def check_job_module(path: str) -> None:
+    """Fail before a sweep starts if the job function's module cannot be found (it is not imported here:
+    only its parent packages are).
+
+    Raises:
+        ValueError: a malformed path or a module that does not exist.
+    """
+    module = path.partition(":")[0] if ":" in path else path.rpartition(".")[0]
+    if not module:
+        raise ValueError(f"job function must be a dotted path 'package.module.function', got {path!r}")
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        raise ValueError(f"the job function {path!r} cannot be found: no module {module!r} on the path of "
+                         f"{sys.executable}; install the toolkit there or fix the suite's job")
+
+
+def check_metrics(metrics: Any, job_fn: str) -> dict[str, Any]:
+    """The job's metrics as plain JSON data.
+
+    Raises:
+        TypeError: not a dict, or values JSON cannot hold.
+        ValueError: a key of :data:`REQUIRED_METRICS` is missing.
+    """
+    if not isinstance(metrics, dict):
+        raise TypeError(f"job function {job_fn} must return a dict of metrics, got {type(metrics).__name__}")
+    missing = [key for key in REQUIRED_METRICS if key not in metrics]
+    if missing:
+        raise ValueError(f"job function {job_fn} returned metrics without {missing}; required: "
+                         f"{list(REQUIRED_METRICS)}, got keys {sorted(metrics)}")
+    return _jsonable(metrics)
+
+
+def _collect_files(scratch: Path) -> dict[str, bytes]:
+    return {path.relative_to(scratch).as_posix(): path.read_bytes()
+            for path in sorted(scratch.rglob("*")) if path.is_file() and not path.is_symlink()}
+
+
+def _jsonable(value: Any) -> Any:
+    """Round-trip through JSON: tuples become lists, numpy scalars and arrays plain numbers and lists."""
+
+    def default(obj: Any) -> Any:
+        if hasattr(obj, "tolist"):
+            return obj.tolist()
+        if isinstance(obj, Path):
+            return str(obj)
+        raise TypeError(f"{type(obj).__name__} is not JSON serialisable: {obj!r}")
+
+    return json.loads(json.dumps(value, default=default, allow_nan=True))
+
+
+def versions() -> dict[str, str | None]:
+    """Python, platform and package versions of this process."""
+    found: dict[str, str | None] = {"python": platform.python_version(), "platform": platform.platform()}
+    for package in VERSIONED_PACKAGES:
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def _git_state() -> dict[str, Any] | None:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip() != ""
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": dirty}
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _last_line(text: str | None) -> str:
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "unknown error"
+
+
+def describe_jobs(job_list: Iterable[Job]) -> str:
+    """One line per job: run id, budget, bonus and settings (for ``--dry-run``)."""
+    return "\n".join(f"{j.run_id}\t{j.algo}\t{j.total_timesteps}\t{j.bonus}\t"
+                     f"{json.dumps(j.settings, sort_keys=True)}" for j in job_list)

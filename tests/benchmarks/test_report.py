@@ -1,0 +1,99 @@
+"""The report on hand-made run directories, against hand-computed numbers."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks.report import mean_curve, report, trailing_mean
+
+HEADER = "timesteps,episode_return,episode_length,success,intrinsic_return\n"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def make_run(out, env_id, method, seed, final_return, success, steps, curve=None, visitation=None):
+    run = out / "runs" / env_id / method / f"seed{seed}"
+    run.mkdir(parents=True)
+    rows = curve if curve is not None else [(100, final_return), (200, final_return)]
+    (run / "curve.csv").write_text(HEADER + "".join(f"{t},{r},100,0,0.0\n" for t, r in rows))
+    if visitation is not None:
+        np.savez(run / "visitation.npz", hist=visitation, xedges=np.array([-1.2, -0.3, 0.6]),
+                 yedges=np.array([-0.07, 0.0, 0.07]))
+    record = {"run_id": f"{env_id}/{method}/seed{seed}",
+              "job": {"env_id": env_id, "method": method, "seed": seed},
+              "metrics": {"final_return": final_return, "success": success, "steps_to_first_success": steps}}
+    (run / "result.json").write_text(json.dumps(record))
+    return run
+
+
+@pytest.fixture
+def sweep(tmp_path):
+    car, cheetah = "SparseMountainCar-v0", "SparseHalfCheetah-v0"
+    for seed, (ret, ok, steps) in enumerate([(0.0, False, None), (0.0, False, None), (0.3, True, 4000)]):
+        make_run(tmp_path, car, "none", seed, ret, ok, steps, visitation=np.array([[1.0, 0.0], [0.0, 0.0]]))
+    for seed, (ret, ok, steps) in enumerate([(1.0, True, 1000), (2.0, True, 3000), (3.0, False, None),
+                                             (6.0, True, 2000)]):
+        make_run(tmp_path, car, "vime", seed, ret, ok, steps, visitation=np.array([[0.0, 1.0], [2.0, 0.0]]))
+    # unfinished runs: partial files, a truncated result.json, an error: never counted
+    partial = tmp_path / "runs" / car / "vime" / "seed4"
+    partial.mkdir()
+    (partial / "curve.csv").write_text(HEADER + "100,-999,100,0,0.0\n")
+    truncated = make_run(tmp_path, car, "vime", 5, -999.0, True, 1, visitation=np.full((2, 2), 99.0))
+    (truncated / "result.json").write_text('{"run_id": "x", "metrics": {"final_ret')
+    failed = tmp_path / "runs" / car / "vime" / "seed6"
+    failed.mkdir()
+    (failed / "error.txt").write_text("Traceback (most recent call last):\nValueError: boom\n")
+    make_run(tmp_path, cheetah, "vime", 0, 237.0, True, 50_000)
+    return tmp_path
+
+
+def test_summary_matches_hand_computed_numbers(sweep):
+    summary = report(sweep, plots=False)
+    assert json.loads((sweep / "summary.json").read_text()) == summary
+    none = summary["SparseMountainCar-v0"]["none"]
+    assert none["n_seeds"] == 3 and none["success_rate"] == pytest.approx(1 / 3)
+    assert none["final_return_mean"] == pytest.approx(0.1)
+    # deviations -0.1, -0.1, 0.2: variance (0.01 + 0.01 + 0.04) / 2 = 0.03, sem = sqrt(0.03 / 3) = 0.1
+    assert none["final_return_sem"] == pytest.approx(0.1)
+    assert none["steps_to_first_success_median"] == 4000
+    vime = summary["SparseMountainCar-v0"]["vime"]
+    assert vime["n_seeds"] == 4 and vime["success_rate"] == 0.75 and vime["final_return_mean"] == 3.0
+    # deviations -2, -1, 0, 3: variance 14 / 3, sem = sqrt(14 / 3) / 2
+    assert vime["final_return_sem"] == pytest.approx(math.sqrt(14 / 3) / 2)
+    assert vime["steps_to_first_success_median"] == 2000  # median of 1000, 3000, 2000 (seed 2 failed)
+    cheetah = summary["SparseHalfCheetah-v0"]["vime"]
+    assert cheetah == {"success_rate": 1.0, "final_return_mean": 237.0, "final_return_sem": None,
+                       "steps_to_first_success_median": 50_000, "n_seeds": 1, "n_success": 1, "seeds": [0]}
+    assert list(summary) == ["SparseHalfCheetah-v0", "SparseMountainCar-v0"]
+    assert list(summary["SparseMountainCar-v0"]) == ["none", "vime"]
+
+
+def test_report_markdown_and_plots(sweep):
+    report(sweep)
+    text = (sweep / "report.md").read_text()
+    assert "| none | 1/3 (0.33) | 0.1 ± 0.1 | 4000 | 3 |" in text
+    assert "| vime | 3/4 (0.75) | 3 ± 1.08 | 2000 | 4 |" in text
+    assert "`SparseMountainCar-v0/vime/seed6`: ValueError: boom" in text
+    for name in ("curves_SparseMountainCar-v0.png", "curves_SparseHalfCheetah-v0.png",
+                 "visitation_SparseMountainCar-v0.png"):
+        assert (sweep / name).read_bytes()[:8] == PNG_MAGIC and f"({name})" in text
+    assert not (sweep / "visitation_SparseHalfCheetah-v0.png").exists()  # no visitation.npz there
+
+
+def test_no_runs_directory_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="holds no runs/ directory"):
+        report(tmp_path)
+
+
+def test_curve_helpers_against_hand_computed_values():
+    assert trailing_mean(np.array([1.0, 2.0, 3.0, 4.0]), 2) == pytest.approx([1.0, 1.5, 2.5, 3.5])
+    assert trailing_mean(np.array([1.0, 2.0, 3.0]), 10) == pytest.approx([1.0, 1.5, 2.0])
+    # two seeds 2 apart: mean in the middle; 95% half-width = t(0.975, 1) * s / sqrt(2) with s = sqrt(2)
+    grid, mean, half = mean_curve([(np.array([0.0, 10.0]), np.array([0.0, 10.0])),
+                                   (np.array([0.0, 5.0, 12.0]), np.array([2.0, 7.0, 14.0]))], grid_points=3)
+    assert grid == pytest.approx([0.0, 5.0, 10.0])  # up to the shortest curve's end: no extrapolation
+    assert mean == pytest.approx([1.0, 6.0, 11.0])
+    assert half == pytest.approx([12.7062047] * 3)
+    grid, mean, half = mean_curve([(np.array([0.0, 4.0]), np.array([1.0, 3.0]))], grid_points=3)
+    assert mean == pytest.approx([1.0, 2.0, 3.0]) and half == pytest.approx([0.0, 0.0, 0.0])

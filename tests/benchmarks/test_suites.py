@@ -1,0 +1,95 @@
+"""Suites: registry, expansion into jobs with stable ids, settings merging, overrides."""
+
+import pytest
+
+from benchmarks.runner import expand
+from benchmarks.suites import SUITES, MethodSpec, Suite, TaskSpec, get_suite, merge_settings
+
+
+def test_unknown_suite_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown suite 'nope'.*\['quick', 'vime-sparse'\]"):
+        get_suite("nope")
+    with pytest.raises(ValueError, match="unknown suite"):
+        expand("nope")
+
+
+def test_suite_by_dotted_path():
+    assert get_suite("benchmarks._testing:FAKE_SUITE").name == "fake"
+    with pytest.raises(TypeError, match=r"not a benchmarks\.suites\.Suite"):
+        get_suite("benchmarks._testing:CURVE_HEADER")
+
+
+def test_expansion_ids_order_and_arguments():
+    suite = Suite("s", (TaskSpec("A-v0", "ppo", 1000, n_envs=2, algo_kwargs={"n_steps": 10}),
+                        TaskSpec("B-v0", "sac", 2000)),
+                  (MethodSpec("none"), MethodSpec("vime", "vime", eta=0.1, bonus_kwargs={"n_updates": 5})),
+                  seeds=2, job="pkg.mod.fn")
+    jobs = expand(suite)
+    assert [j.run_id for j in jobs] == [
+        "A-v0/none/seed0", "A-v0/none/seed1", "A-v0/vime/seed0", "A-v0/vime/seed1",
+        "B-v0/none/seed0", "B-v0/none/seed1", "B-v0/vime/seed0", "B-v0/vime/seed1"]
+    job = jobs[2]
+    assert (job.env_id, job.method, job.seed, job.algo, job.bonus, job.total_timesteps, job.job_fn) == (
+        "A-v0", "vime", 0, "ppo", "vime", 1000, "pkg.mod.fn")
+    assert job.settings == {"n_envs": 2, "algo_kwargs": {"n_steps": 10}, "eta": 0.1,
+                            "bonus_kwargs": {"n_updates": 5}}
+    assert jobs[4].settings == {"n_envs": 1, "algo_kwargs": {}, "eta": 0.0, "bonus_kwargs": {}}
+    assert [j.seed for j in expand(suite, 3)][:3] == [0, 1, 2]
+    assert [j.seed for j in expand(suite, [7, 3])][:2] == [7, 3]
+    assert expand(suite, 0) == []
+    with pytest.raises(ValueError, match="seeds must be a count >= 0"):
+        expand(suite, -1)
+    with pytest.raises(ValueError, match="distinct non-negative"):
+        expand(suite, [1, 1])
+
+
+def test_per_task_overrides_merge_kwargs_key_by_key():
+    method = MethodSpec("vime", "vime", eta=1e-3, bonus_kwargs={"n_updates": 500, "batch_size": 10},
+                        overrides={"A-v0": {"eta": 1e-4, "bonus_kwargs": {"n_updates": 50}, "extra": 1}})
+    suite = Suite("s", (TaskSpec("A-v0"), TaskSpec("B-v0")), (method,), seeds=1)
+    a, b = expand(suite)
+    assert a.settings["eta"] == 1e-4 and a.settings["extra"] == 1
+    assert a.settings["bonus_kwargs"] == {"n_updates": 50, "batch_size": 10}
+    assert b.settings["eta"] == 1e-3 and "extra" not in b.settings
+    base, layer = {"algo_kwargs": {"a": 1}, "x": {"k": 1}}, {"algo_kwargs": {"b": 2}, "x": {"j": 0}}
+    merged = merge_settings(base, layer)
+    assert merged == {"algo_kwargs": {"a": 1, "b": 2}, "x": {"j": 0}}  # only *_kwargs keys are merged
+
+
+def test_with_overrides_shrinks_a_suite():
+    suite = get_suite("vime-sparse").with_overrides(timesteps=5000, tasks=["SparseHalfCheetah-v0"],
+                                                    methods=("none", "vime"))
+    jobs = expand(suite, 1)
+    assert [j.run_id for j in jobs] == ["SparseHalfCheetah-v0/none/seed0", "SparseHalfCheetah-v0/vime/seed0"]
+    assert all(j.total_timesteps == 5000 for j in jobs)
+    with pytest.raises(ValueError, match=r"unknown method\(s\) \['vine'\]"):
+        get_suite("quick").with_overrides(methods=["vine"])
+    with pytest.raises(ValueError, match=r"unknown task\(s\)"):
+        get_suite("quick").with_overrides(tasks=["CartPole-v1"])
+
+
+def test_registered_suites():
+    sparse = SUITES["vime-sparse"]
+    assert [t.env_id for t in sparse.tasks] == ["SparseMountainCar-v0", "SparseCartPoleSwingup-v0",
+                                                "SparseDoublePendulum-v0", "SparseHalfCheetah-v0"]
+    assert [m.name for m in sparse.methods] == ["none", "vime", "rnd", "icm", "disagreement", "simhash"]
+    assert all(t.algo == "ppo" for t in sparse.tasks) and sparse.job == "agents.experiment.run_experiment"
+    etas = {j.env_id: j.settings["eta"] for j in expand(sparse, 1) if j.method == "vime"}
+    assert etas == {"SparseMountainCar-v0": 1e-4, "SparseCartPoleSwingup-v0": 1e-3,
+                    "SparseDoublePendulum-v0": 1e-3, "SparseHalfCheetah-v0": 1e-3}
+    assert {j.bonus for j in expand(sparse, 1)} == {"none", "vime", "rnd", "icm", "disagreement", "simhash"}
+    quick = expand("quick")
+    assert [j.run_id for j in quick] == ["SparseMountainCar-v0/none/seed0", "SparseMountainCar-v0/none/seed1",
+                                         "SparseMountainCar-v0/vime/seed0", "SparseMountainCar-v0/vime/seed1"]
+    assert all(j.total_timesteps == 20_000 for j in quick)
+
+
+def test_invalid_specs_raise():
+    with pytest.raises(ValueError, match="duplicate method names"):
+        Suite("s", (TaskSpec("A-v0"),), (MethodSpec("m"), MethodSpec("m")))
+    with pytest.raises(ValueError, match="duplicate task env_ids"):
+        Suite("s", (TaskSpec("A-v0"), TaskSpec("A-v0")), (MethodSpec("m"),))
+    with pytest.raises(ValueError, match="total_timesteps must be a positive int"):
+        TaskSpec("A-v0", total_timesteps=0)
+    with pytest.raises(ValueError, match="MethodSpec name"):
+        MethodSpec("a/b")

@@ -1,0 +1,61 @@
+"""run_experiment and the command line: determinism, saved runs, clear errors."""
+
+import json
+
+import pytest
+
+from agents.experiment import evaluate_run, run_experiment
+from benchmarks.cli import main as curiosity
+
+TINY_PPO = {"n_steps": 64, "batch_size": 32, "n_epochs": 1}
+TINY_VIME = {"n_updates": 5, "min_pool_size": 1, "n_bonus_samples": 2}
+
+
+def test_same_seed_same_learning_curve(tmp_path):
+    curves = []
+    for name in ("a", "b"):
+        run_experiment("Pendulum-v1", "ppo", "vime", 400, seed=3, out_dir=tmp_path / name,
+                       algo_kwargs=TINY_PPO, bonus_kwargs=TINY_VIME, save=False)  # fmt: skip
+        curves.append((tmp_path / name / "curve.csv").read_text())
+    assert curves[0] == curves[1]
+    assert len(curves[0].splitlines()) == 3  # header + two 200-step episodes
+
+
+def test_train_and_evaluate_commands_write_a_complete_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    curiosity(["train", "--env", "SparseMountainCar-v0", "--timesteps", "128", "--out", str(out),
+               "--algo-kwargs", json.dumps(TINY_PPO), "--bonus-kwargs", json.dumps(TINY_VIME),
+               "--threads", "1"])  # fmt: skip
+    for name in ("config.json", "curve.csv", "model.zip", "bonus.pt"):
+        assert (out / name).is_file()
+    assert any((out / "tb").iterdir())  # TensorBoard logs
+    curiosity(["evaluate", "--run", str(out), "--episodes", "1"])
+    assert "mean_return" in capsys.readouterr().out
+    assert evaluate_run(out, episodes=1)["episodes"] == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"env_id": "NoSuchEnv-v0"}, "unknown environment id 'NoSuchEnv-v0'"),
+        ({"algo": "ddpg2"}, "unknown algorithm 'ddpg2'"),
+        ({"bonus": "curious"}, "unknown bonus 'curious'"),
+        ({"total_timesteps": 0}, "total_timesteps must be a positive integer"),
+    ],
+)
+def test_bad_choices_raise_with_the_known_ones(tmp_path, kwargs, match):
+    args = {"env_id": "SparseMountainCar-v0", "total_timesteps": 10, "out_dir": tmp_path, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        run_experiment(**args)
+
+
+def test_evaluating_a_directory_that_is_not_a_run_fails_clearly(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"config\.json is missing"):
+        evaluate_run(tmp_path)
+
+
+def test_unknown_command_exits_with_usage(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        curiosity(["fly"])
+    assert exit_info.value.code == 2
+    assert "unknown command" in capsys.readouterr().err

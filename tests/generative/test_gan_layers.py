@@ -1,0 +1,140 @@
+"""Oracle tests for the improved-GAN layers: minibatch discrimination, virtual batch norm, weight norm."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from generative.gan.layers import (
+    GaussianNoise,
+    MinibatchDiscrimination,
+    VirtualBatchNorm,
+    WeightNormConv2d,
+    WeightNormLinear,
+    data_dependent_init,
+    vbn_reference,
+)
+
+
+@pytest.mark.parametrize("weight_norm", [True, False])
+@pytest.mark.parametrize("bias", [True, False])
+def test_minibatch_discrimination_matches_pairwise_loop(weight_norm: bool, bias: bool) -> None:
+    torch.manual_seed(0)
+    a, b, c, n = 7, 4, 3, 6
+    layer = MinibatchDiscrimination(a, b, c, weight_norm=weight_norm, bias=bias, init_std=0.3)
+    if bias:
+        torch.nn.init.normal_(layer.bias)
+    f = torch.randn(n, a)
+    out = layer(f)
+    T = layer.tensor().detach()
+    expected = torch.zeros(n, b)
+    for i in range(n):
+        m_i = torch.stack([f[i] @ T[:, k, :] for k in range(b)])  # (B, C)
+        for j in range(n):
+            if j == i:
+                continue
+            m_j = torch.stack([f[j] @ T[:, k, :] for k in range(b)])
+            for k in range(b):
+                expected[i, k] += torch.exp(-(m_i[k] - m_j[k]).abs().sum())
+    if bias:
+        expected += layer.bias.detach()
+    assert out.shape == (n, a + b)
+    torch.testing.assert_close(out[:, :a], f)
+    torch.testing.assert_close(out[:, a:], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_minibatch_discrimination_gradients_and_errors() -> None:
+    layer = MinibatchDiscrimination(5, 3, 2)
+    f = torch.randn(4, 5, requires_grad=True)
+    layer(f).sum().backward()
+    assert f.grad is not None and all(p.grad is not None for p in layer.parameters())
+    with pytest.raises(ValueError, match="num_kernels must be a positive integer"):
+        MinibatchDiscrimination(5, 0, 2)
+    with pytest.raises(ValueError, match=r"expected features of shape \(batch, 5\)"):
+        layer(torch.randn(4, 6))
+
+
+def _hand_vbn(x: torch.Tensor, ref: torch.Tensor, eps: float) -> torch.Tensor:
+    n = len(ref)
+    mu = (x + n * ref.mean(0)) / (n + 1)
+    sq = (x**2 + n * (ref**2).mean(0)) / (n + 1)
+    return (x - mu) / torch.sqrt(sq - mu**2 + eps)
+
+
+def test_vbn_mixes_reference_stats_with_own_at_one_over_n_plus_one() -> None:
+    torch.manual_seed(0)
+    vbn = VirtualBatchNorm(5, eps=1e-5)
+    torch.nn.init.normal_(vbn.gamma)
+    torch.nn.init.normal_(vbn.beta)
+    ref, x = torch.randn(8, 5) * 2 + 1, torch.randn(6, 5)
+    with vbn_reference(vbn):
+        ref_out = vbn(ref)
+    out = vbn(x)
+    expected = _hand_vbn(x, ref, 1e-5) * vbn.gamma + vbn.beta
+    torch.testing.assert_close(out, expected.detach(), rtol=1e-5, atol=1e-5)
+    # the reference batch itself is normalised with its own statistics
+    own = (ref - ref.mean(0)) / torch.sqrt(ref.var(0, unbiased=False) + 1e-5) * vbn.gamma + vbn.beta
+    torch.testing.assert_close(ref_out, own.detach(), rtol=1e-5, atol=1e-5)
+
+
+def test_vbn_output_independent_of_other_batch_members() -> None:
+    torch.manual_seed(1)
+    vbn = VirtualBatchNorm(4)
+    with vbn_reference(vbn):
+        vbn(torch.randn(10, 4))
+    x = torch.randn(5, 4)
+    out = vbn(x)
+    perm = torch.tensor([3, 0, 4, 1, 2])
+    torch.testing.assert_close(vbn(x[perm]), out[perm])
+    other = torch.randn(5, 4) * 10
+    other[0] = x[0]
+    torch.testing.assert_close(vbn(other)[0], out[0])
+    torch.testing.assert_close(vbn(x[:1])[0], out[0])
+
+
+def test_vbn_images_use_own_spatial_statistics() -> None:
+    torch.manual_seed(2)
+    vbn = VirtualBatchNorm(3, affine=False)
+    ref, x = torch.randn(4, 3, 5, 5), torch.randn(2, 3, 5, 5)
+    with vbn_reference(vbn):
+        vbn(ref)
+    w = 1 / 5
+    mu = w * x.mean((2, 3), keepdim=True) + (1 - w) * ref.mean((0, 2, 3)).view(1, 3, 1, 1)
+    sq = w * (x**2).mean((2, 3), keepdim=True) + (1 - w) * (ref**2).mean((0, 2, 3)).view(1, 3, 1, 1)
+    torch.testing.assert_close(vbn(x), (x - mu) / torch.sqrt(sq - mu**2 + vbn.eps))
+    torch.testing.assert_close(vbn(x[1:]), vbn(x)[1:])
+
+
+def test_vbn_without_reference_raises() -> None:
+    with pytest.raises(RuntimeError, match="no reference statistics"):
+        VirtualBatchNorm(3)(torch.randn(2, 3))
+
+
+def test_weight_norm_data_dependent_init_standardises() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(200, 10) * 3 + 2
+    layer = WeightNormLinear(10, 6, train_scale=False)
+    data_dependent_init(layer, x)
+    y = layer(x).detach()
+    torch.testing.assert_close(y.mean(0), torch.zeros(6), atol=1e-4, rtol=0)
+    torch.testing.assert_close(y.std(0, unbiased=False), torch.ones(6), atol=1e-3, rtol=0)
+    assert not layer.g.requires_grad
+    w = layer.weight().detach()
+    torch.testing.assert_close(w.norm(dim=1), layer.g.detach())
+    conv = WeightNormConv2d(3, 4, 3, padding=1)
+    img = torch.randn(8, 3, 6, 6)
+    data_dependent_init(conv, img)
+    y = conv(img).detach()
+    torch.testing.assert_close(y.mean((0, 2, 3)), torch.zeros(4), atol=1e-4, rtol=0)
+
+
+def test_gaussian_noise_train_only_and_errors() -> None:
+    layer = GaussianNoise(0.5)
+    x = torch.zeros(1000)
+    assert 0.4 < layer(x).std() < 0.6
+    layer.eval()
+    assert torch.equal(layer(x), x)
+    with pytest.raises(ValueError, match="sigma must be >= 0"):
+        GaussianNoise(-1.0)
+    with pytest.raises(ValueError, match="init_std must be > 0"):
+        WeightNormLinear(3, 3, init_std=0.0)

@@ -1,0 +1,225 @@
+"""Improved-GAN models, the semi-supervised trainer, the command, and the CIFAR-10 loader."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from curiosity.serialization import safe_load
+from generative.gan.cifar10 import load_cifar10
+from generative.gan.models import CifarDiscriminator, CifarGenerator, MnistDiscriminator, MnistGenerator
+from generative.gan.semisup import SemiSupervisedGAN, labelled_batches, linear_decay_lr, select_labelled
+from generative.mnist import load_mnist
+from generative.train_gan import TrainGanConfig, save_sample_grid, train
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.set_flush_denormal(True)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_mnist_models_shapes_and_features() -> None:
+    torch.manual_seed(0)
+    d, g = MnistDiscriminator(), MnistGenerator()
+    z = g.sample_noise(7)
+    x = g(z)
+    assert z.shape == (7, 100) and x.shape == (7, 784) and 0 < x.min() and x.max() < 1
+    assert d(x).shape == (7, 10) and d.features(x).shape == (7, 250)
+    assert d(x.view(7, 1, 28, 28)).shape == (7, 10)
+    assert d.predict(x).shape == (7,) and d.predict(x).dtype == torch.int64
+    torch.testing.assert_close(d.predict_proba(x).sum(1), torch.ones(7))
+    assert d.training  # predict restores the mode
+    vg = MnistGenerator(norm="virtual", n_ref=16)
+    out = vg(z)
+    torch.testing.assert_close(vg(z[:3]), out[:3])  # virtual batch norm: independent of the batch
+
+
+def test_semisupervised_mnist_learns_well_above_chance() -> None:
+    """A few hundred steps of a reduced MNIST model with 100 labels: test accuracy far above 10%."""
+    x, y = load_mnist("train")
+    xt, yt = load_mnist("test")
+    x = x.reshape(-1, 784).float() / 255
+    xt, yt = xt[:2000].reshape(-1, 784).float() / 255, yt[:2000]
+    torch.manual_seed(0)
+    d, g = MnistDiscriminator(hidden=(256, 128, 128)), MnistGenerator(hidden=(128, 128))
+    gan = SemiSupervisedGAN(d, g)
+    with pytest.raises(RuntimeError, match="initialize"):
+        gan.step(x[:2], y[:2], x[:2], x[:2])
+    gan.initialize(x[:500])
+    lab = select_labelled(y, 10, seed=0)
+    assert len(lab) == 100 and torch.equal(torch.bincount(y[lab]), torch.full((10,), 10))
+    order = torch.Generator().manual_seed(0)
+    idx = labelled_batches(100, 50, 250, order)
+    errs = []
+    for t in range(250):
+        u = torch.randint(0, len(x), (2, 50), generator=order)
+        out = gan.step(x[lab[idx[t]]], y[lab[idx[t]]], x[u[0]], x[u[1]])
+        errs.append(out["train_err"])
+    accuracy = (d.predict(xt) == yt).float().mean().item()
+    assert accuracy > 0.5, accuracy
+    assert np.mean(errs[-50:]) < 0.2
+
+
+@pytest.mark.parametrize("minibatch", [0, 8])
+@pytest.mark.parametrize("norm", ["batch", "virtual"])
+def test_cifar_models_one_training_step(minibatch: int, norm: str) -> None:
+    torch.manual_seed(0)
+    d = CifarDiscriminator(minibatch_kernels=minibatch, width=(8, 16))
+    g = CifarGenerator(norm=norm, n_ref=6, width=32)
+    x = torch.rand(6, 3, 32, 32) * 2 - 1
+    assert g.sample(6).shape == (6, 3, 32, 32)
+    logits, feats = d.forward_with_features(x)
+    assert logits.shape == (6, 10) and feats.shape == (6, 16)
+    assert d.batch_dependent == bool(minibatch)
+    gan = SemiSupervisedGAN(d, g, lr=3e-4, historical_averaging=1e-3, real_label_smoothing=0.9)
+    gan.initialize(x)
+    before = [p.detach().clone() for p in list(d.parameters()) + list(g.parameters())]
+    out = gan.step(x, torch.randint(0, 10, (6,)), x, x.flip(0))
+    assert set(out) == {"loss_lab", "loss_unl", "train_err", "loss_gen"}
+    assert all(np.isfinite(v) for v in out.values())
+    after = [p for p in list(d.parameters()) + list(g.parameters())]
+    moved = [not torch.equal(a, b) for a, b in zip(before, after, strict=True)]
+    trainable = [p.requires_grad for p in after]
+    assert all(m for m, t in zip(moved, trainable, strict=True) if t)
+
+
+def test_standard_generator_loss_and_minibatch_on_mnist_model() -> None:
+    torch.manual_seed(0)
+    d, g = MnistDiscriminator(hidden=(32, 16), minibatch_kernels=4), MnistGenerator(hidden=(16,))
+    gan = SemiSupervisedGAN(d, g, generator_loss="standard")
+    x = torch.rand(10, 784)
+    gan.initialize(x)
+    out = gan.step(x, torch.randint(0, 10, (10,)), x, x)
+    assert np.isfinite(out["loss_gen"])
+
+
+def test_bad_hyperparameters_raise() -> None:
+    d, g = MnistDiscriminator(hidden=(8,)), MnistGenerator(hidden=(8,))
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        SemiSupervisedGAN(d, g, lr=0.0)
+    with pytest.raises(ValueError, match="generator_loss must be"):
+        SemiSupervisedGAN(d, g, generator_loss="wasserstein")
+    with pytest.raises(ValueError, match="real_label_smoothing must be in"):
+        SemiSupervisedGAN(d, g, real_label_smoothing=0.0)
+    with pytest.raises(ValueError, match="historical_averaging must be >= 0"):
+        SemiSupervisedGAN(d, g, historical_averaging=-1.0)
+    with pytest.raises(ValueError, match="adam_eps must be > 0"):
+        SemiSupervisedGAN(d, g, adam_eps=0.0)
+    with pytest.raises(ValueError, match="beta1 and beta2"):
+        SemiSupervisedGAN(d, g, beta1=1.0)
+    with pytest.raises(ValueError, match="minibatch_kernels must be >= 0"):
+        MnistDiscriminator(minibatch_kernels=-1)
+    with pytest.raises(ValueError, match="norm must be 'batch' or 'virtual'"):
+        MnistGenerator(norm="layer")
+    with pytest.raises(ValueError, match="hidden_dropout must be in"):
+        CifarDiscriminator(hidden_dropout=1.0)
+    with pytest.raises(ValueError, match="per_class must be >= 1"):
+        select_labelled(torch.arange(10) % 2, 0, seed=0)
+    with pytest.raises(ValueError, match="fewer than per_class"):
+        select_labelled(torch.arange(10) % 2, 6, seed=0)
+    with pytest.raises(ValueError, match="lr_decay_fraction must be in"):
+        TrainGanConfig(lr_decay_fraction=1.5).resolved()
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        TrainGanConfig(epochs=0).resolved()
+
+
+def test_linear_decay_lr() -> None:
+    assert linear_decay_lr(1.0, 10, 100, 0.0) == 1.0
+    assert linear_decay_lr(1.0, 49, 100, 0.5) == 1.0
+    assert linear_decay_lr(1.0, 75, 100, 0.5) == pytest.approx(0.5)
+    assert linear_decay_lr(1.0, 100, 100, 0.5) == 0.0
+
+
+def _tiny(tmp_path, **kw) -> TrainGanConfig:
+    base = dict(
+        epochs=2,
+        iterations_per_epoch=3,
+        batch_size=20,
+        train_subset=1000,
+        test_subset=200,
+        checkpoint_dir=tmp_path / "ckpt",
+        progress=False,
+        threads=1,
+        lr_decay_fraction=0.5,
+    )
+    return TrainGanConfig(**(base | kw))
+
+
+def test_train_command_ensemble_resume_and_samples(tmp_path) -> None:
+    result = train(_tiny(tmp_path, ensemble_size=2))
+    assert 0.0 <= result["test_error"] <= 1.0 and len(result["test_error_per_model"]) == 2
+    assert result["labels"] == 100 and len(result["history"]) == 2 and len(result["history"][0]) == 2
+    assert (tmp_path / "ckpt" / "samples.png").is_file()
+    state = safe_load(tmp_path / "ckpt" / "member0.pt")  # weights_only=True
+    assert state["record"]["epoch"] == 2
+    # resuming a finished run trains nothing and gives the same errors
+    again = train(_tiny(tmp_path, ensemble_size=2))
+    assert again["test_error_per_model"] == result["test_error_per_model"]
+    assert again["test_error"] == result["test_error"]
+    with pytest.raises(ValueError, match="different configuration"):
+        train(_tiny(tmp_path, lr=0.01))
+
+
+def test_resume_matches_uninterrupted(tmp_path) -> None:
+    """Stopping after epoch 1 and extending to 2 epochs gives exactly the uninterrupted run."""
+    full = train(_tiny(tmp_path / "a", lr_decay_fraction=0.0, sample_png=tmp_path / "a.png"))
+    train(_tiny(tmp_path / "b", epochs=1, lr_decay_fraction=0.0, sample_png=tmp_path / "b.png"))
+    resumed = train(_tiny(tmp_path / "b", lr_decay_fraction=0.0, sample_png=tmp_path / "b.png"))
+    strip = [{k: v for k, v in e.items() if k != "seconds"} for e in full["history"][0]]
+    assert [{k: v for k, v in e.items() if k != "seconds"} for e in resumed["history"][0]] == strip
+    assert resumed["test_error"] == full["test_error"]
+
+
+def test_sample_grid_layout(tmp_path) -> None:
+    import matplotlib.image
+
+    class Fixed(MnistGenerator):
+        def sample(self, n, generator=None):
+            return torch.arange(n).float().div(n).repeat_interleave(784).view(n, 784)
+
+    path = save_sample_grid(Fixed(hidden=(4,)), tmp_path / "grid.png", n=3)
+    img = matplotlib.image.imread(path)
+    assert img.shape[:2] == (84, 84)
+    assert img[0, 0, 0] == 0.0 and img[30, 1, 0] == pytest.approx(3 / 9, abs=1 / 255)
+    assert img[1, 30, 0] == pytest.approx(1 / 9, abs=1 / 255)
+
+
+def _write_fake_cifar(folder, n: int = 4) -> None:
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        entry = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": list(range(n))}
+        with open(folder / name, "wb") as f:
+            pickle.dump(entry, f)
+
+
+def test_cifar10_loader_reads_python_batches(tmp_path) -> None:
+    _write_fake_cifar(tmp_path / "cifar-10-batches-py")
+    x, y = load_cifar10("train", tmp_path, download=False)
+    assert x.shape == (20, 3, 32, 32) and x.dtype == torch.uint8 and y.tolist() == list(range(4)) * 5
+    xt, _ = load_cifar10("test", tmp_path, download=False)
+    assert xt.shape == (4, 3, 32, 32)
+    with pytest.raises(FileNotFoundError, match="download=False"):
+        load_cifar10("train", tmp_path / "missing", download=False)
+    with pytest.raises(ValueError, match="split must be"):
+        load_cifar10("valid", tmp_path)
+
+
+def test_cifar10_loader_refuses_code_in_pickles(tmp_path) -> None:
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    with open(folder / "test_batch", "wb") as f:
+        pickle.dump({b"data": Evil(), b"labels": [0]}, f)
+    with pytest.raises(pickle.UnpicklingError, match="refusing"):
+        load_cifar10("test", tmp_path, download=False)

@@ -18,7 +18,7 @@ class TrainArgs:
     """Gymnasium environment id (the toolkit's sparse tasks are registered by `import envs`)."""
     algo: Literal["ppo", "a2c", "trpo", "sac", "td3", "dqn"] = "ppo"
     """Stable-Baselines3 (or sb3-contrib) algorithm."""
-    bonus: Literal["vime", "none", "rnd", "icm", "disagreement", "simhash"] = "vime"
+    bonus: Literal["vime", "none", "rnd", "icm", "disagreement", "simhash", "vime-latent"] = "vime"
     """Exploration bonus added to the reward."""
     timesteps: int = 100_000
     """Environment steps to train for."""

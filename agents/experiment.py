@@ -25,6 +25,7 @@ from stable_baselines3.common.utils import set_random_seed
 import envs  # noqa: F401  (registers the sparse tasks)
 from agents.callback import CuriosityCallback
 from agents.persistence import load_bonus, save_bonus
+from agents.pixels import policy_for, resolve_bonus_kwargs
 from agents.recorder import EpisodeRecorder
 from agents.replay_buffer import CuriosityReplayBuffer
 from agents.vec_env import CuriosityVecEnv
@@ -77,12 +78,13 @@ def build(
             mode = "relabel" if off_policy else "rollout"
         if mode == "relabel":
             algo_kwargs.setdefault("replay_buffer_class", CuriosityReplayBuffer)
-        kwargs = {"seed": seed, **(bonus_kwargs or {})}
+        kwargs = {"seed": seed, **resolve_bonus_kwargs(env_id, bonus_kwargs, seed)}
         if eta is not None:
             kwargs["eta"] = eta
         wrapper = CuriosityVecEnv(venv, bonus, mode=mode, bonus_kwargs=kwargs)
         venv = wrapper
-    model = algo_cls("MlpPolicy", venv, seed=seed, tensorboard_log=tensorboard_log, **algo_kwargs)
+    policy = policy_for(venv.observation_space)  # CnnPolicy for pixel tasks
+    model = algo_cls(policy, venv, seed=seed, tensorboard_log=tensorboard_log, **algo_kwargs)
     return model, wrapper
 
 

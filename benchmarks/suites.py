@@ -243,3 +243,34 @@ def get_suite(name: str | Suite) -> Suite:
         return suite
     raise ValueError(f"unknown suite {name!r}; known suites: {sorted(SUITES)} "
                      "(or give 'package.module:NAME' of a Suite object)")
+
+
+#: PPO with SB3's CnnPolicy (Nature DQN trunk) on 64x64 RGB frames: 2,000-step rollouts (4 MountainCar
+#: episodes), minibatches of 250; DoorKey adds an entropy bonus (MiniGrid's usual 0.01).
+PPO_PIXELS = {"n_steps": 2000, "batch_size": 250, "gamma": 0.99, "n_epochs": 4}
+#: the frame VAE of vime-latent: 16 latents per 64x64 frame, pretrained on 5,000 random-policy frames
+PIXEL_ENCODER = {"encoder": "vae", "encoder_kwargs": {"latent_dim": 16}, "pretrain_frames": 5000,
+                 "pretrain_steps": 2000, "pretrain_batch_size": 64}
+
+
+def _vime_pixels() -> Suite:
+    """Exploration from pixels: VIME on a pretrained frame VAE's latents against RND on the frames.
+
+    Tasks: ``PixelSparseMountainCar-v0`` (300k steps) and MiniGrid ``PixelDoorKey-v0`` (200k steps), both
+    64x64 RGB (``envs.pixels``). Methods: no bonus; ``vime-latent`` (``agents.pixels`` builds and pretrains
+    the encoder from ``bonus_kwargs``; eta 1e-4 on MountainCar as in ``vime-sparse``, 1e-3 on DoorKey); RND
+    on the raw frames (its own CNNs, eta 1). Three seeds.
+    """
+    tasks = (
+        TaskSpec("PixelSparseMountainCar-v0", "ppo", 300_000, algo_kwargs=PPO_PIXELS),
+        TaskSpec("PixelDoorKey-v0", "ppo", 200_000, algo_kwargs={**PPO_PIXELS, "ent_coef": 0.01}),
+    )
+    vime = MethodSpec("vime-latent", "vime-latent", eta=1e-3, bonus_kwargs=PIXEL_ENCODER,
+                      overrides={"PixelSparseMountainCar-v0": {"eta": 1e-4}})
+    methods = (MethodSpec("none", "none"), vime, MethodSpec("rnd", "rnd", eta=BASELINE_ETAS["rnd"]))
+    return Suite("vime-pixels", tasks, methods, seeds=3,
+                 description="pixel MountainCar and MiniGrid DoorKey with PPO (CnnPolicy): no bonus, VIME on "
+                             "frame-VAE latents, RND on frames")
+
+
+SUITES[_vime_pixels().name] = _vime_pixels()

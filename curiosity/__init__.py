@@ -7,10 +7,14 @@ Stable-Baselines3 or :mod:`generative` (an image encoder is any torch module han
 from curiosity.base import IntrinsicBonus
 from curiosity.bnn import BNN
 from curiosity.disagreement import Disagreement
+from curiosity.encoded import EncodedBonus, LatentVIME
 from curiosity.icm import ICM
 from curiosity.registry import BONUSES, make_bonus
 from curiosity.rnd import RND
 from curiosity.simhash import SimHash
 from curiosity.vime import VIME
 
-__all__ = ["BNN", "BONUSES", "ICM", "RND", "VIME", "Disagreement", "IntrinsicBonus", "SimHash", "make_bonus"]
+__all__ = [
+    "BNN", "BONUSES", "ICM", "RND", "VIME", "Disagreement", "EncodedBonus", "IntrinsicBonus", "LatentVIME",
+    "SimHash", "make_bonus",
+]  # fmt: skip

@@ -227,12 +227,15 @@ class BNN(nn.Module):
         n_samples: int = 10,
         n_batches: float = 5.0,
         generator: torch.Generator | None = None,
+        noise: Sequence[torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Negative ELBO of a minibatch, ``KL / n_batches - mean_samples(sum_rows log p)``.
 
+        ``noise`` optionally fixes the standard-normal draws (see :meth:`forward`). This autograd
+        version is the reference of the hand-derived gradient in :mod:`curiosity.bnn_training`.
         Returns the loss and its parts for logging.
         """
-        prediction = self.forward(x, n_samples, generator)
+        prediction = self.forward(x, n_samples, generator, noise=noise)
         log_lik = self.log_likelihood(prediction, target).sum(-1).mean()
         kl = self.kl_to_prior()
         loss = kl / n_batches - log_lik

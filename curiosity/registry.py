@@ -8,6 +8,7 @@ from gymnasium import spaces
 
 from curiosity.base import IntrinsicBonus
 from curiosity.disagreement import Disagreement
+from curiosity.encoded import LatentVIME
 from curiosity.icm import ICM
 from curiosity.rnd import RND
 from curiosity.simhash import SimHash
@@ -19,13 +20,15 @@ BONUSES: dict[str, type[IntrinsicBonus]] = {
     "icm": ICM,
     "disagreement": Disagreement,
     "simhash": SimHash,
+    "vime-latent": LatentVIME,  # needs encoder=<module>; agents.pixels builds one from a name
 }
 
 
 def make_bonus(
     name: str, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any
 ) -> IntrinsicBonus:
-    """Build the bonus called ``name`` (``vime``, ``rnd``, ``icm``, ``disagreement``, ``simhash``).
+    """Build the bonus called ``name`` (``vime``, ``rnd``, ``icm``, ``disagreement``, ``simhash``,
+    ``vime-latent`` (VIME over the features of an ``encoder=`` module)).
 
     Keyword arguments go to its constructor (e.g. ``eta=1e-3, seed=0``).
 

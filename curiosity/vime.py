@@ -17,6 +17,7 @@ import math
 import warnings
 from collections import deque
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any, Literal
 
 import numpy as np
@@ -25,7 +26,9 @@ from gymnasium import spaces
 
 from curiosity.base import IntrinsicBonus
 from curiosity.bnn import BNN
+from curiosity.bnn_training import ELBOTrainer, supports
 from curiosity.infogain import exact_kl, second_order_kl
+from curiosity.networks import check_state_keys
 from curiosity.replay import TransitionPool
 
 # Standardised model inputs are clipped to this range (as SB3's VecNormalize clips observations): a
@@ -60,6 +63,11 @@ class VIME(IntrinsicBonus):
         median_window: number of batch medians kept (10).
         clip_max: raw KL values are clipped to ``[0, clip_max]`` before normalising (1000).
         seed: seeds the BNN's initial weights and all its noise; ``None`` draws one.
+        fast_training: train with the hand-derived ELBO gradient and a flat Adam update
+            (:mod:`curiosity.bnn_training`: the same maths, several times faster on small batches);
+            ``False`` uses autograd and ``torch.optim.Adam`` (the reference). Checkpoints are the same
+            either way; an optimiser the fast path does not reproduce (e.g. with weight decay, set after
+            construction) is trained on the reference path.
 
     Raises:
         TypeError: unsupported spaces (image observations need an encoder in front of the BNN).
@@ -90,6 +98,7 @@ class VIME(IntrinsicBonus):
         median_window: int = 10,
         clip_max: float = 1000.0,
         seed: int | None = None,
+        fast_training: bool = True,
     ) -> None:
         super().__init__(observation_space, action_space, eta=eta)
         _check_positive(learning_rate=learning_rate, lam=lam, kl_batches=kl_batches, clip_max=clip_max)
@@ -126,6 +135,7 @@ class VIME(IntrinsicBonus):
                 likelihood_std=likelihood_std,
             )
         self.optimizer = torch.optim.Adam(self.bnn.parameters(), lr=learning_rate)
+        self.fast_training = bool(fast_training)
         self.pool = TransitionPool(pool_size, self.obs_dim, self.action_dim)
 
     # -- bonus ------------------------------------------------------------------------------------------
@@ -175,24 +185,43 @@ class VIME(IntrinsicBonus):
         """
         if len(self.pool) < max(self.min_pool_size, 1):
             return {}
+        inputs, targets = self._minibatches()
         totals: dict[str, float] = {}
         done = 0
-        for _ in range(self.n_updates):
-            obs, actions, next_obs = self.pool.sample(self.batch_size, self.generator)
-            inputs, targets = self._model_io(obs, actions, next_obs)
-            loss, parts = self.bnn.loss(
-                inputs, targets, self.n_train_samples, self.kl_batches, self.generator
-            )
-            if not torch.isfinite(loss):
-                warnings.warn("VIME: non-finite ELBO on a minibatch; update skipped", stacklevel=2)
-                continue
+        fast = self.fast_training and supports(self.optimizer)
+        with ELBOTrainer(self.bnn, self.optimizer, self.kl_batches) if fast else nullcontext() as trainer:
+            for x, target in zip(inputs, targets, strict=True):
+                noise = self.bnn.sample_noise(self.n_train_samples, self.batch_size, self.generator)
+                parts = trainer.step(x, target, noise) if fast else self._autograd_step(x, target, noise)
+                if not math.isfinite(parts["loss"]):
+                    warnings.warn("VIME: non-finite ELBO on a minibatch; update skipped", stacklevel=2)
+                    continue
+                for key, value in parts.items():
+                    totals[key] = totals.get(key, 0.0) + value
+                done += 1
+        return {key: value / done for key, value in totals.items()} if done else {}
+
+    def _minibatches(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every update's standardised minibatch, ``(n_updates, batch_size, ·)`` inputs and targets.
+
+        Drawn at once (uniformly, with replacement): neither the pool nor its statistics change during
+        :meth:`train`, and one gather and standardisation beats ``n_updates`` small ones.
+        """
+        idx = torch.randint(0, len(self.pool), (self.n_updates * self.batch_size,), generator=self.generator)
+        inputs, targets = self._model_io(self.pool.obs[idx], self.pool.actions[idx], self.pool.next_obs[idx])
+        shape = (self.n_updates, self.batch_size)
+        return inputs.view(*shape, -1), targets.view(*shape, -1)
+
+    def _autograd_step(
+        self, x: torch.Tensor, target: torch.Tensor, noise: list[torch.Tensor]
+    ) -> dict[str, float]:
+        """The reference update: autograd through :meth:`BNN.loss`, then ``torch.optim.Adam``."""
+        loss, parts = self.bnn.loss(x, target, self.n_train_samples, self.kl_batches, noise=noise)
+        if torch.isfinite(loss):
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-            for key, value in parts.items():
-                totals[key] = totals.get(key, 0.0) + value
-            done += 1
-        return {key: value / done for key, value in totals.items()} if done else {}
+        return parts
 
     def _model_io(
         self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor
@@ -217,7 +246,12 @@ class VIME(IntrinsicBonus):
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict`'s output; afterwards the bonus continues exactly as it would have."""
+        """Restore :meth:`state_dict`'s output; afterwards the bonus continues exactly as it would have.
+
+        Raises:
+            ValueError: the state lacks VIME's keys (e.g. it was saved by another bonus).
+        """
+        check_state_keys("VIME", state, ("bnn", "optimizer", "pool", "medians", "generator", "eta"))
         self.bnn.load_state_dict(state["bnn"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.pool.load_state_dict(state["pool"])

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import gymnasium as gym
 
+from envs.pixels import register_pixel_envs
+
 #: horizon of every task in the paper (a ``TimeLimit`` truncation)
 MAX_EPISODE_STEPS = 500
 
@@ -37,6 +39,7 @@ def register_envs() -> None:
     for env_id, entry_point in ENV_IDS.items():
         if env_id not in gym.registry:
             gym.register(id=env_id, entry_point=entry_point, max_episode_steps=MAX_EPISODE_STEPS)
+    register_pixel_envs()  # the same tasks seen as pixels (envs.pixels)
 
 
 register_envs()

@@ -131,6 +131,11 @@ def check_spaces(observation_space: spaces.Space, action_space: spaces.Space, ac
             f"unsupported observation space {observation_space}: bonuses accept gymnasium Box "
             "observations (flatten Dict/Tuple observations with gymnasium.wrappers.FlattenObservation)"
         )
+    if len(observation_space.shape) == 0:
+        raise TypeError(
+            "scalar Box observations (shape ()) are not supported: reshape them to (1,), e.g. with "
+            "gymnasium.wrappers.ReshapeObservation(env, (1,))"
+        )
     if len(observation_space.shape) > 1 and not accepts_images:
         raise TypeError(
             f"observation space of shape {observation_space.shape} looks like images, but this bonus "

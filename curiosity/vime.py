@@ -122,8 +122,9 @@ class VIME(IntrinsicBonus):
         self.normalize_bonus = normalize
         self.medians: deque[float] = deque(maxlen=median_window)
 
-        seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
-        self.generator = torch.Generator().manual_seed(seed)
+        seed, self._noise_seed = (int(x) for x in np.random.SeedSequence(seed).generate_state(2))
+        self.generator = torch.Generator().manual_seed(seed)  # training: minibatches and weight noise
+        self.trainings = 0  # train() calls that updated the model
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.bnn = BNN(
@@ -142,16 +143,16 @@ class VIME(IntrinsicBonus):
     def compute(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
         """Raw information gain per transition, ``(batch,)``, clipped to ``[0, clip_max]``.
 
-        Moves nothing but the bonus's own random-number generator. A batch whose values would not be
-        finite is answered with zeros and a warning.
+        A pure function of the model and the batch: the Monte Carlo noise is drawn from a generator
+        seeded anew from ``(seed, number of trainings)``, so repeated calls between two trainings agree and
+        nothing is moved. A batch whose values would not be finite is answered with zeros and a warning.
         """
         inputs, targets = self._model_io(*self.check_batch(obs, actions, next_obs))
+        noise = torch.Generator().manual_seed(self._noise_seed + self.trainings)
         if self.estimator == "second_order":
-            kl = second_order_kl(self.bnn, inputs, targets, self.lam, self.n_bonus_samples, self.generator)
+            kl = second_order_kl(self.bnn, inputs, targets, self.lam, self.n_bonus_samples, noise)
         else:
-            kl = exact_kl(
-                self.bnn, inputs, targets, self.lam, self.n_bonus_samples, self.exact_steps, self.generator
-            )
+            kl = exact_kl(self.bnn, inputs, targets, self.lam, self.n_bonus_samples, self.exact_steps, noise)
         if not torch.isfinite(kl).all():
             warnings.warn("VIME: non-finite information gain; this batch's bonuses set to 0", stacklevel=2)
             return np.zeros(len(kl), dtype=np.float32)
@@ -199,7 +200,10 @@ class VIME(IntrinsicBonus):
                 for key, value in parts.items():
                     totals[key] = totals.get(key, 0.0) + value
                 done += 1
-        return {key: value / done for key, value in totals.items()} if done else {}
+        if not done:
+            return {}
+        self.trainings += 1
+        return {key: value / done for key, value in totals.items()}
 
     def _minibatches(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Every update's standardised minibatch, ``(n_updates, batch_size, ·)`` inputs and targets.
@@ -242,6 +246,8 @@ class VIME(IntrinsicBonus):
             "pool": self.pool.state_dict(),
             "medians": torch.tensor(list(self.medians), dtype=torch.float64),
             "generator": self.generator.get_state(),
+            "noise_seed": self._noise_seed,
+            "trainings": self.trainings,
             "eta": self.eta,
         }
 
@@ -251,13 +257,15 @@ class VIME(IntrinsicBonus):
         Raises:
             ValueError: the state lacks VIME's keys (e.g. it was saved by another bonus).
         """
-        check_state_keys("VIME", state, ("bnn", "optimizer", "pool", "medians", "generator", "eta"))
+        keys = ("bnn", "optimizer", "pool", "medians", "generator", "noise_seed", "trainings", "eta")
+        check_state_keys("VIME", state, keys)
         self.bnn.load_state_dict(state["bnn"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.pool.load_state_dict(state["pool"])
         self.medians.clear()
         self.medians.extend(float(m) for m in state["medians"])
         self.generator.set_state(state["generator"])
+        self._noise_seed, self.trainings = int(state["noise_seed"]), int(state["trainings"])
         self.eta = float(state["eta"])
 
 

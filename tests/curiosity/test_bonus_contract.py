@@ -20,6 +20,7 @@ from curiosity.icm import ICM
 from curiosity.networks import RingPool, image_encoder, image_layout
 from curiosity.rnd import RND
 from curiosity.simhash import SimHash
+from curiosity.vime import VIME
 
 torch.set_num_threads(1)
 
@@ -28,6 +29,10 @@ Factory = Callable[[spaces.Box, spaces.Space, int], IntrinsicBonus]
 _TRAIN = {"batch_size": 16, "gradient_steps": 2, "buffer_size": 64}
 
 FACTORIES: dict[str, Factory] = {
+    "vime": lambda o, a, seed: VIME(
+        o, a, hidden_sizes=(16,), learning_rate=3e-3, n_updates=200, batch_size=8, min_pool_size=1,
+        n_bonus_samples=2, seed=seed,
+    ),
     "rnd": lambda o, a, seed: RND(
         o, a, feature_dim=16, hidden_sizes=(32,), learning_rate=1e-3, seed=seed, **_TRAIN
     ),

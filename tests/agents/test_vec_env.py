@@ -137,3 +137,22 @@ def test_sb3_still_hands_last_values_and_dones_to_rollout_callbacks():
     model.learn(8, callback=Peek())
     assert seen["values"].shape == (1, 1)
     assert seen["dones"].shape == (1,)
+
+
+def test_non_finite_rewards_and_observations_are_named(counter_env, next_obs_bonus):
+    class NanRewardEnv(counter_env):
+        def step(self, action):
+            obs, _, terminated, truncated, info = super().step(action)
+            return obs, float("nan"), terminated, truncated, info
+
+    class NanObsEnv(counter_env):
+        def step(self, action):
+            obs, reward, terminated, truncated, info = super().step(action)
+            return obs * np.nan, reward, terminated, truncated, info
+
+    for env_cls, match in ((NanRewardEnv, "non-finite reward"), (NanObsEnv, "NaN or infinite")):
+        venv = make_venv(env_cls)
+        env = CuriosityVecEnv(venv, next_obs_bonus(venv.observation_space, venv.action_space))
+        env.reset()
+        with pytest.raises(ValueError, match=match):
+            env.step(np.zeros((1, 1), dtype=np.float32))

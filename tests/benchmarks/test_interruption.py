@@ -3,6 +3,7 @@ every run is counted exactly once and no partial file is read."""
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -110,9 +111,10 @@ def test_ctrl_c_stops_cleanly(tmp_path, sweep_env):
     wait_for(lambda: len(pids(log_dir, 0)) == 1, "seed 0 running")
     worker = pids(log_dir, 0)[0]
     os.killpg(runner.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group, as in a terminal
-    _, stderr = runner.communicate(timeout=20)
+    _, stderr = runner.communicate(timeout=60)
     assert runner.returncode == 130, stderr
-    assert "interrupted: 3 run(s) unfinished; run the same command again to resume" in stderr
+    # how many runs the runner had started by the time Ctrl-C landed depends on the machine's load
+    assert re.search(r"interrupted: [34] run\(s\) unfinished; run the same command again to resume", stderr)
     assert "Traceback" not in stderr
     wait_for(lambda: not alive(worker), "the worker to be stopped", timeout=10)
     assert not list(out.rglob("result.json")) and not list(out.rglob("error.txt"))

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
@@ -144,7 +143,3 @@ def find_curiosity_wrapper(env: VecEnv | None) -> CuriosityVecEnv:
         env = env.venv if isinstance(env, VecEnvWrapper) else None
     raise ValueError("no CuriosityVecEnv found: wrap the training env, e.g. CuriosityVecEnv(venv, bonus)")
 
-
-def attach_curiosity(model: BaseAlgorithm) -> CuriosityVecEnv:
-    """The model's curiosity wrapper (a convenience for scripts)."""
-    return find_curiosity_wrapper(model.get_env())

@@ -24,7 +24,7 @@ from stable_baselines3.common.utils import set_random_seed
 
 import envs  # noqa: F401  (registers the sparse tasks)
 from agents.callback import CuriosityCallback
-from agents.persistence import load_bonus, save_bonus
+from agents.persistence import save_bonus
 from agents.pixels import policy_for, resolve_bonus_kwargs
 from agents.recorder import EpisodeRecorder
 from agents.replay_buffer import CuriosityReplayBuffer
@@ -205,7 +205,3 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, deterministic: bool = 
     return {"mean_return": float(np.mean(returns)), "success_rate": float(np.mean(successes)),
             "episodes": episodes}  # fmt: skip
 
-
-def restore_bonus(run_dir: str | Path, wrapper: CuriosityVecEnv) -> None:
-    """Load a run's saved ``bonus.pt`` into a freshly built wrapper's bonus (to resume training)."""
-    load_bonus(wrapper.bonus, Path(run_dir) / "bonus.pt")

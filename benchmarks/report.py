@@ -158,6 +158,9 @@ def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
         lines.append("")
         lines += [f"![{name}]({name})" for name in figures.get(task, [])]
         lines.append("")
+    notes = out / "notes.md"  # hand-written: targets missed and what was tried (never generated)
+    if notes.exists():
+        lines += ["## Notes", "", notes.read_text().strip(), ""]
     if failures:
         lines += ["## Failed runs", ""]
         lines += [f"- `{run_id}`: {_last_line(text)} (`runs/{run_id}/error.txt`)"

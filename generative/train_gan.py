@@ -96,6 +96,9 @@ class TrainGanConfig:
     """One-sided label smoothing: target of 'real' for real data (1: off)."""
     historical_averaging: float = 0.0
     """Weight of the historical-averaging cost on both players (0: off)."""
+    average_decay: float = 0.9999
+    """Decay of the moving average of the discriminator's parameters used for testing (their code:
+    0.9999 per iteration; 0: test the raw discriminator)."""
     generator_norm: Literal["batch", "virtual"] = "batch"
     """Normalisation in the generator: batch norm (paper's code) or virtual batch norm."""
     ensemble_size: int = 1
@@ -231,6 +234,7 @@ def _train_member(
         generator_loss=cfg.generator_loss,
         real_label_smoothing=cfg.real_label_smoothing,
         historical_averaging=cfg.historical_averaging,
+        average_decay=cfg.average_decay,
     )
     n_iter = cfg.iterations_per_epoch or len(x_train) // cfg.batch_size
     total = cfg.epochs * n_iter
@@ -271,7 +275,9 @@ def _train_member(
         entry = {k: v / n_iter for k, v in sums.items()} | {"epoch": epoch + 1}
         entry["seconds"] = time.perf_counter() - start
         if (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs:
-            entry["test_error"] = _error(D, x_test, y_test)
+            entry["test_error"] = _error(gan.classifier, x_test, y_test)
+            if gan.D_average is not None:
+                entry["test_error_raw"] = _error(D, x_test, y_test)  # without the parameter average
         bar.set_postfix({k: f"{entry[k]:.4f}" for k in ("loss_lab", "loss_unl", "test_error") if k in entry})
         if cfg.progress:
             bar.write(
@@ -306,7 +312,7 @@ def train(config: TrainGanConfig) -> dict:
     probs, errors, histories, seconds, gans = None, [], [], 0.0, []
     for member in range(cfg.ensemble_size):
         gan, record = _train_member(cfg, member, (x_train, y_train, x_test, y_test), labelled)
-        p = gan.D.predict_proba(x_test)
+        p = gan.classifier.predict_proba(x_test)
         probs = p if probs is None else probs + p
         errors.append((p.argmax(1) != y_test).float().mean().item())
         histories.append(record["history"])

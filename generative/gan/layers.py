@@ -66,13 +66,21 @@ class _WeightNorm(nn.Module):
 
     out_dim: int  # axis of ``v`` holding the output units
 
-    def _setup(self, weight_shape: tuple[int, ...], init_std: float, train_scale: bool, bias: bool) -> None:
+    def _setup(
+        self,
+        weight_shape: tuple[int, ...],
+        init_std: float,
+        train_scale: bool,
+        bias: bool,
+        data_init: bool = True,
+    ) -> None:
         _check_positive("init_std", init_std)
         self.v = nn.Parameter(torch.randn(weight_shape) * init_std)
         n_out = weight_shape[self.out_dim]
         self.g = nn.Parameter(torch.ones(n_out), requires_grad=train_scale)
         self.b = nn.Parameter(torch.zeros(n_out)) if bias else None
         self.init_target_std = 1.0  # std of the pre-activations after data-dependent initialisation
+        self.data_init = data_init  # False: data_dependent_init leaves this layer as it is
         self._init_mode = False
 
     def weight(self) -> torch.Tensor:
@@ -91,7 +99,7 @@ class _WeightNorm(nn.Module):
         out = self._apply_op(x, self.weight())
         reduce = [0, *range(2, out.dim())]  # every axis but the unit (channel) axis
         shape = [1, -1] + [1] * (out.dim() - 2)
-        if self._init_mode:
+        if self._init_mode and self.data_init:
             with torch.no_grad():
                 mean = out.mean(dim=reduce)
                 std = (out - mean.view(shape)).pow(2).mean(dim=reduce).add(1e-8).sqrt() / self.init_target_std
@@ -115,6 +123,9 @@ class WeightNormLinear(_WeightNorm):
         train_scale: learn the per-unit scale ``g`` (the improved-GAN MNIST model learns it only in the
             output layer; hidden layers keep the data-dependent initial value).
         bias: add a learned bias.
+        data_init: let :func:`data_dependent_init` rescale this layer. Their MNIST generator's sigmoid
+            output layer has no such initialisation (``g = 1``, ``b = 0``): normalising its
+            pre-activations to unit variance starts the generator at grey, high-variance images.
 
     Shapes: ``(batch, in_features) -> (batch, out_features)``.
     """
@@ -129,9 +140,10 @@ class WeightNormLinear(_WeightNorm):
         init_std: float = 0.1,
         train_scale: bool = True,
         bias: bool = True,
+        data_init: bool = True,
     ) -> None:
         super().__init__()
-        self._setup((out_features, in_features), init_std, train_scale, bias)
+        self._setup((out_features, in_features), init_std, train_scale, bias, data_init)
 
     def _apply_op(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         return F.linear(x, weight)

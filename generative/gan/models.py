@@ -214,7 +214,8 @@ class MnistGenerator(Generator):
         for h in hidden:
             layers += [nn.Linear(width, h, bias=False), self._norm(norm, h), nn.Softplus()]
             width = h
-        out = WeightNormLinear(width, out_features, init_std=0.05, train_scale=True)
+        # no data-dependent init on the output layer, as their l2normalize output layer
+        out = WeightNormLinear(width, out_features, init_std=0.05, train_scale=True, data_init=False)
         layers += [out, nn.Sigmoid()]
         self.net = nn.Sequential(*layers)
         for m in self.net:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from generative.gan.layers import data_dependent_init
 from generative.gan.losses import (
@@ -52,6 +53,9 @@ class SemiSupervisedGAN:
             non-saturating ``-log D(G(z))``).
         real_label_smoothing: one-sided label smoothing: the target of "real" for real data (1 = off).
         historical_averaging: weight of the historical-averaging cost on both players (0 = off).
+        average_decay: decay of the exponential moving average of the discriminator's parameters that
+            :attr:`classifier` evaluates with (their code tests with such an average, ``1 - 1e-4`` per
+            iteration, which smooths out the adversarial game's oscillations); 0 turns it off.
 
     Raises:
         ValueError: a hyperparameter out of range.
@@ -70,6 +74,7 @@ class SemiSupervisedGAN:
         generator_loss: GeneratorLoss = "feature_matching",
         real_label_smoothing: float = 1.0,
         historical_averaging: float = 0.0,
+        average_decay: float = 0.9999,
     ) -> None:
         if not lr > 0:
             raise ValueError(f"lr must be > 0, got {lr!r}")
@@ -91,7 +96,14 @@ class SemiSupervisedGAN:
             raise ValueError(
                 f"historical_averaging must be >= 0 (0 disables it), got {historical_averaging!r}"
             )
+        if not 0.0 <= average_decay < 1.0:
+            raise ValueError(f"average_decay must be in [0, 1) (0 disables it), got {average_decay!r}")
         self.D, self.G = discriminator, generator
+        self.D_average = (
+            AveragedModel(discriminator, multi_avg_fn=get_ema_multi_avg_fn(average_decay))
+            if average_decay > 0
+            else None
+        )
         self.base_lr = lr
         self.unlabelled_weight, self.generator_loss = unlabelled_weight, generator_loss
         self.real_target = real_label_smoothing
@@ -114,10 +126,18 @@ class SemiSupervisedGAN:
         self.G.train()
         data_dependent_init(self.D, images)
         data_dependent_init(self.G, self.G.sample_noise(len(images), generator))
+        if self.D_average is not None:  # the average starts from the initialised parameters
+            self.D_average.n_averaged.zero_()
+            self.D_average.update_parameters(self.D)
         self.initialized = True
         if self.hist_d is not None:  # restart the histories from the initialised parameters
             self.hist_d = HistoricalAverage(self.hist_d.params, self.hist_d.weight)
             self.hist_g = HistoricalAverage(self.hist_g.params, self.hist_g.weight)
+
+    @property
+    def classifier(self) -> Discriminator:
+        """The discriminator to classify with: its parameter average when there is one, else itself."""
+        return self.D if self.D_average is None else self.D_average.module
 
     def set_lr(self, lr: float) -> None:
         """Set both optimisers' learning rate."""
@@ -153,6 +173,8 @@ class SemiSupervisedGAN:
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
+        if self.D_average is not None:
+            self.D_average.update_parameters(self.D)
         if self.hist_d is not None:
             self.hist_d.update()
         err = (logits_lab.argmax(dim=1) != y_lab).float().mean()
@@ -204,6 +226,8 @@ class SemiSupervisedGAN:
             "opt_g": self.opt_g.state_dict(),
             "initialized": self.initialized,
         }
+        if self.D_average is not None:
+            state["discriminator_average"] = self.D_average.state_dict()
         if self.hist_d is not None:
             state["hist_d"], state["hist_g"] = self.hist_d.state_dict(), self.hist_g.state_dict()
         return state
@@ -215,6 +239,8 @@ class SemiSupervisedGAN:
         self.opt_d.load_state_dict(state["opt_d"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.initialized = bool(state["initialized"])
+        if self.D_average is not None:
+            self.D_average.load_state_dict(state["discriminator_average"])
         if self.hist_d is not None:
             self.hist_d.load_state_dict(state["hist_d"])
             self.hist_g.load_state_dict(state["hist_g"])

@@ -79,6 +79,14 @@ def test_report_markdown_and_plots(sweep):
                  "visitation_SparseMountainCar-v0.png"):
         assert (sweep / name).read_bytes()[:8] == PNG_MAGIC and f"({name})" in text
     assert not (sweep / "visitation_SparseHalfCheetah-v0.png").exists()  # no visitation.npz there
+    assert "## Notes" not in text
+
+
+def test_hand_written_notes_are_appended(sweep):
+    (sweep / "notes.md").write_text("The no-bonus target was missed: 2 of 5 seeds.\n")
+    report(sweep, plots=False)
+    text = (sweep / "report.md").read_text()
+    assert "## Notes\n\nThe no-bonus target was missed: 2 of 5 seeds." in text
 
 
 def test_no_runs_directory_is_an_error(tmp_path):

@@ -128,6 +128,17 @@ def test_weight_norm_data_dependent_init_standardises() -> None:
     torch.testing.assert_close(y.mean((0, 2, 3)), torch.zeros(4), atol=1e-4, rtol=0)
 
 
+def test_data_init_off_leaves_the_layer_as_built() -> None:
+    """Their MNIST generator's sigmoid output layer keeps g = 1, b = 0 through the initialisation."""
+    torch.manual_seed(0)
+    layer = WeightNormLinear(10, 6, data_init=False)
+    g, b = layer.g.detach().clone(), layer.b.detach().clone()
+    x = torch.randn(50, 10) * 3 + 2
+    data_dependent_init(layer, x)
+    assert torch.equal(layer.g, g) and torch.equal(layer.b, b)
+    torch.testing.assert_close(layer.weight().norm(dim=1), torch.ones(6))  # unit-norm rows, as l2normalize
+
+
 def test_gaussian_noise_train_only_and_errors() -> None:
     layer = GaussianNoise(0.5)
     x = torch.zeros(1000)

@@ -67,6 +67,35 @@ def test_semisupervised_mnist_learns_well_above_chance() -> None:
     assert np.mean(errs[-50:]) < 0.2
 
 
+def test_mnist_generator_output_layer_skips_data_init() -> None:
+    d, g = MnistDiscriminator(hidden=(16, 8)), MnistGenerator(hidden=(8,))
+    SemiSupervisedGAN(d, g).initialize(torch.rand(40, 784))
+    out = g.net[-2]
+    assert torch.equal(out.g, torch.ones(784)) and torch.equal(out.b, torch.zeros(784))
+    assert not torch.equal(d.head.g, torch.ones(10))  # the discriminator is data-initialised
+
+
+def test_classifier_is_the_moving_average_of_the_discriminator() -> None:
+    """After steps t = 1..3, avg_t = decay * avg_{t-1} + (1 - decay) * theta_t, from avg_0 = theta_0."""
+    torch.manual_seed(0)
+    decay = 0.9
+    d, g = MnistDiscriminator(hidden=(16, 8)), MnistGenerator(hidden=(8,))
+    gan = SemiSupervisedGAN(d, g, average_decay=decay)
+    x, y = torch.rand(20, 784), torch.arange(20) % 10
+    gan.initialize(x)
+    expected = {k: v.detach().clone() for k, v in d.named_parameters()}
+    for _ in range(3):
+        gan.step(x[:10], y[:10], x[10:], x[:10])
+        expected = {k: decay * expected[k] + (1 - decay) * v.detach() for k, v in d.named_parameters()}
+    averaged = dict(gan.classifier.named_parameters())
+    for name, value in expected.items():
+        torch.testing.assert_close(averaged[name], value, rtol=1e-5, atol=1e-6)
+    assert not torch.equal(averaged["head.v"], d.head.v)
+    assert SemiSupervisedGAN(d, g, average_decay=0.0).classifier is d
+    with pytest.raises(ValueError, match="average_decay must be in"):
+        SemiSupervisedGAN(d, g, average_decay=1.0)
+
+
 @pytest.mark.parametrize("minibatch", [0, 8])
 @pytest.mark.parametrize("norm", ["batch", "virtual"])
 def test_cifar_models_one_training_step(minibatch: int, norm: str) -> None:

@@ -34,7 +34,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 
 from agents.callback import CuriosityCallback
 from agents.experiment import build
-from benchmarks.suites import PPO_CHEETAH
+from benchmarks.suites import PPO_CHEETAH_PER_ENV
 from curiosity.runtime import configure_torch
 from curiosity.vime import VIME
 
@@ -88,7 +88,7 @@ class CallTimer:
 
 def _build(args: Args, bonus: str, fast_training: bool = True) -> tuple[BaseAlgorithm, Any, CallTimer, Any]:
     """A model, its callback and bonus (``None`` without one), and the timer of the bonus's methods."""
-    algo_kwargs = {**PPO_CHEETAH, "n_steps": args.n_steps, "batch_size": min(500, args.n_steps)}
+    algo_kwargs = {**PPO_CHEETAH_PER_ENV, "n_steps": args.n_steps, "batch_size": min(500, args.n_steps)}
     bonus_kwargs = {"hidden_sizes": args.hidden_sizes, "fast_training": fast_training}
     model, wrapper = build(
         args.env_id, "ppo", bonus, seed=args.seed, algo_kwargs=algo_kwargs,

@@ -287,7 +287,8 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
 
     Returns:
         A dict with ``iterations`` (done), ``train_seconds`` (wall time of all sessions),
-        ``seconds_per_iteration``, ``final`` (each history metric averaged over the last 100
+        ``cpu_seconds`` (process CPU time of all sessions; NaN when resumed from a checkpoint that did not
+        record it), ``seconds_per_iteration``, ``final`` (each history metric averaged over the last 100
         iterations: ``d_loss``, ``g_loss``, ``mi_categorical``, ``mi_continuous``, ``d_real``,
         ``d_fake``), ``history`` (per-iteration lists), ``checkpoint`` (path), ``figures`` (PNG paths)
         and ``model`` (the trained :class:`InfoGAN`, in training mode).
@@ -301,7 +302,7 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
     opt_d, opt_g = make_optimizers(model, config)
     latent_rng = torch.Generator().manual_seed(config.seed + 12345)
     history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
-    start, elapsed = 0, 0.0
+    start, elapsed, cpu = 0, 0.0, 0.0  # wall and process-CPU seconds of all sessions
     path = Path(config.out_dir) / CHECKPOINT_NAME
     if config.resume and path.is_file():
         state = safe_load(path)
@@ -311,6 +312,7 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
         opt_g.load_state_dict(state["opt_g"])
         latent_rng.set_state(state["latent_rng"])
         history, start, elapsed = state["history"], state["iteration"], state["elapsed_s"]
+        cpu = state.get("cpu_s", math.nan)  # checkpoints before cpu_s was recorded: unknown
 
     images, _ = load_mnist("train", config.mnist_dir)
     if config.train_images is not None:
@@ -323,6 +325,7 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
                 "format": "infogan-v1",
                 "iteration": iteration,
                 "elapsed_s": elapsed,
+                "cpu_s": cpu,
                 "config": config.to_dict(),
                 "model": model.state_dict(),
                 "opt_d": opt_d.state_dict(),
@@ -337,7 +340,7 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
     figures: list[Path] = []
     model.train()
     bar = tqdm(total=config.iterations, initial=min(start, config.iterations), disable=not config.progress)
-    tic = time.perf_counter()
+    tic, cpu_tic = time.perf_counter(), time.process_time()
     for it in range(start, config.iterations):
         real = images[sampler.indices(it)].unsqueeze(1).float() / 255.0
         latent = model.spec.sample(config.batch_size, latent_rng)
@@ -356,7 +359,8 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
             )
         if (it + 1) % config.checkpoint_every == 0 or it + 1 == config.iterations:
             elapsed += time.perf_counter() - tic
-            tic = time.perf_counter()
+            cpu += time.process_time() - cpu_tic
+            tic, cpu_tic = time.perf_counter(), time.process_time()
             figures = checkpoint(it + 1)
     bar.close()
     done = max(start, config.iterations)
@@ -365,6 +369,7 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
     return {
         "iterations": done,
         "train_seconds": elapsed,
+        "cpu_seconds": cpu,
         "seconds_per_iteration": elapsed / max(1, done),
         "final": _summary(history),
         "history": history,

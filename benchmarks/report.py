@@ -143,8 +143,14 @@ def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
              f"{n_runs} finished run(s), {len(failures)} failed. Final return: mean extrinsic return of the "
              "last 10% of episodes, mean ± standard error over seeds; median steps to first success over the "
              "seeds that succeeded.", ""]
-    command = out / "command.txt"
-    if command.exists():
+    history, command = out / "commands.log", out / "command.txt"
+    if history.exists():  # every sweep that wrote here (a suite is often run task by task)
+        lines += ["Commands (every sweep into this directory, oldest first):", "", "```"]
+        for line in history.read_text().splitlines():
+            when, _cwd, cmd = line.split("\t", 2)
+            lines += [f"# {when}", cmd]
+        lines += ["```", ""]
+    elif command.exists():
         lines += ["Command:", "", "```", command.read_text().strip(), "```", ""]
     for task, methods in summary.items():
         lines += [f"## {task}", "",

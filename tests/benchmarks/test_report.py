@@ -89,6 +89,15 @@ def test_hand_written_notes_are_appended(sweep):
     assert "## Notes\n\nThe no-bonus target was missed: 2 of 5 seeds." in text
 
 
+def test_every_sweep_command_is_listed(sweep):
+    (sweep / "command.txt").write_text("curiosity bench run s --tasks B\n")
+    (sweep / "commands.log").write_text("2026-01-01T00:00:00\t/w\tcuriosity bench run s --tasks A\n"
+                                        "2026-01-02T00:00:00\t/w\tcuriosity bench run s --tasks B\n")
+    report(sweep, plots=False)
+    text = (sweep / "report.md").read_text()
+    assert "# 2026-01-01T00:00:00\ncuriosity bench run s --tasks A\n# 2026-01-02T00:00:00\n" in text
+
+
 def test_no_runs_directory_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="holds no runs/ directory"):
         report(tmp_path)

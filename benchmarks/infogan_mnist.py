@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import shutil
 import statistics
 from dataclasses import dataclass
@@ -120,7 +119,8 @@ def run_seed(seed: int, config: BenchmarkConfig) -> dict[str, Any]:
         "code_counts": torch.bincount(codes.labels[:, 0], minlength=10).tolist(),
         "iterations": result["iterations"],
         "minutes": result["train_seconds"] / 60,
-        "cpu_minutes": result["cpu_seconds"] / 60,  # unaffected by other work on a shared machine
+        # unaffected by other work on a shared machine; None when the seed resumed an older checkpoint
+        "cpu_minutes": None if result["cpu_seconds"] is None else result["cpu_seconds"] / 60,
         "seconds_per_iteration": result["seconds_per_iteration"],
         "final": result["final"],
         "figures": result["figures"],
@@ -161,7 +161,7 @@ def summarise(results: list[dict[str, Any]], config: BenchmarkConfig) -> dict[st
 
 
 def _minutes(value: float | None) -> str:
-    return "–" if value is None or math.isnan(value) else f"{value:.1f}"
+    return "–" if value is None else f"{value:.1f}"
 
 
 def report(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:

@@ -189,7 +189,8 @@ PPO_MOUNTAIN_CAR = {"n_steps": 2048, "batch_size": 64, "gamma": 0.99, "gae_lambd
 #: PPO settings close to the paper's TRPO batches: 5,000 steps per update (10 episodes of the 500-step
 #: horizon), discount 0.99, a tanh MLP with one hidden layer of 32 units (tanh is SB3's MLP default).
 #: The suite runs them as 10 environments of 500 steps each (one episode per environment per update): the
-#: same batch, 2.3x less CPU than one environment of 5,000 steps (the policy runs batched).
+#: same batch at less CPU, since the policy runs batched (a 1M-step run takes 3-8 minutes on one core; see
+#: ``timing`` in each run's ``result.json`` under ``benchmarks/results/vime-sparse``).
 PPO_CLASSIC = {"n_steps": 5000, "batch_size": 500, "gamma": 0.99, "policy_kwargs": {"net_arch": [32]}}
 #: the same 5,000-step batch, per environment
 PPO_CLASSIC_PER_ENV = {**PPO_CLASSIC, "n_steps": 500}

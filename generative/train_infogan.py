@@ -287,8 +287,8 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
 
     Returns:
         A dict with ``iterations`` (done), ``train_seconds`` (wall time of all sessions),
-        ``cpu_seconds`` (process CPU time of all sessions; NaN when resumed from a checkpoint that did not
-        record it), ``seconds_per_iteration``, ``final`` (each history metric averaged over the last 100
+        ``cpu_seconds`` (process CPU time of all sessions; None when resumed from a checkpoint that did
+        not record it), ``seconds_per_iteration``, ``final`` (each history metric averaged over the last 100
         iterations: ``d_loss``, ``g_loss``, ``mi_categorical``, ``mi_continuous``, ``d_real``,
         ``d_fake``), ``history`` (per-iteration lists), ``checkpoint`` (path), ``figures`` (PNG paths)
         and ``model`` (the trained :class:`InfoGAN`, in training mode).
@@ -369,7 +369,7 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
     return {
         "iterations": done,
         "train_seconds": elapsed,
-        "cpu_seconds": cpu,
+        "cpu_seconds": cpu if math.isfinite(cpu) else None,  # JSON has no NaN
         "seconds_per_iteration": elapsed / max(1, done),
         "final": _summary(history),
         "history": history,

@@ -72,7 +72,8 @@ class CuriosityCallback(BaseCallback):
             episode = info.get(EPISODE_KEY)
             if episode is not None:
                 self.ext_returns.append(episode["r_ext"])
-                self.int_returns.append(episode["r_int"])
+                if np.isfinite(episode["r_int"]):  # NaN: not known at step time (rollout/relabel modes)
+                    self.int_returns.append(episode["r_int"])
         due = self.num_timesteps - self._last_train_step >= self.train_freq
         if due and isinstance(self.model, OffPolicyAlgorithm):
             self._train()
@@ -85,6 +86,7 @@ class CuriosityCallback(BaseCallback):
             self._train()
         if self.ext_returns:
             self.logger.record("rollout/ep_ext_rew_mean", float(np.mean(self.ext_returns)))
+        if self.int_returns:
             self.logger.record("rollout/ep_int_rew_mean", float(np.mean(self.int_returns)))
 
     def _train(self) -> None:

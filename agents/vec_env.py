@@ -27,7 +27,8 @@ class CuriosityVecEnv(VecEnvWrapper):
     vectorised envs reset automatically), and every transition is handed to ``bonus.add`` as a whole
     ``(s, a, s')`` row, so no transition pairs two episodes. The extrinsic and intrinsic rewards are kept
     in each step's ``info`` (``"extrinsic_reward"``, ``"intrinsic_reward"``); at an episode end
-    ``info["curiosity_episode"]`` holds both returns. Training the bonus is :class:`CuriosityCallback`'s job.
+    ``info["curiosity_episode"]`` holds both returns (the intrinsic one is NaN in the modes that compute
+    bonuses after the step). Training the bonus is :class:`CuriosityCallback`'s job.
 
     Modes:
         ``"step"``: the bonus is computed at each step and added to the reward (any algorithm).
@@ -130,7 +131,8 @@ class CuriosityVecEnv(VecEnvWrapper):
             if dones[i]:
                 info[EPISODE_KEY] = {
                     "r_ext": float(self._ext_return[i]),
-                    "r_int": float(self._int_return[i]),
+                    # rollout/relabel modes compute bonuses after the step: the return is unknown here
+                    "r_int": float(self._int_return[i]) if self.mode == "step" else float("nan"),
                     "l": int(self._length[i]),
                 }
                 self._ext_return[i] = self._int_return[i] = 0.0

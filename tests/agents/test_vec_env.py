@@ -156,3 +156,14 @@ def test_non_finite_rewards_and_observations_are_named(counter_env, next_obs_bon
         env.reset()
         with pytest.raises(ValueError, match=match):
             env.step(np.zeros((1, 1), dtype=np.float32))
+
+
+def test_rollout_mode_reports_the_intrinsic_return_as_unknown(counter_env, next_obs_bonus):
+    """Bonuses come after the episode in rollout mode, so its intrinsic return is NaN, not a false 0."""
+    venv = make_venv(counter_env, n_envs=1, length=2)
+    env = CuriosityVecEnv(venv, next_obs_bonus(venv.observation_space, venv.action_space), mode="rollout")
+    env.reset()
+    env.step(np.zeros((1, 1), dtype=np.float32))
+    _, reward, done, info = env.step(np.zeros((1, 1), dtype=np.float32))
+    assert done[0] and reward[0] == info[0][EXTRINSIC_KEY]  # rewards pass through unchanged
+    assert np.isnan(info[0][EPISODE_KEY]["r_int"])

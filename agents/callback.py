@@ -144,4 +144,3 @@ def find_curiosity_wrapper(env: VecEnv | None) -> CuriosityVecEnv:
             return env
         env = env.venv if isinstance(env, VecEnvWrapper) else None
     raise ValueError("no CuriosityVecEnv found: wrap the training env, e.g. CuriosityVecEnv(venv, bonus)")
-

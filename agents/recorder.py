@@ -21,8 +21,9 @@ class EpisodeRecorder(BaseCallback):
     The extrinsic return and length come from SB3's ``Monitor`` (``info["episode"]``); an episode is a
     success if any of its steps reported ``info["is_success"]``; the intrinsic return comes from
     :class:`~agents.CuriosityVecEnv` in its ``"step"`` mode (0 without a bonus; NaN, written ``nan``, in the
-    modes that compute bonuses only after the episode's steps, where the per-episode sum is not known). Where steps report ``position`` and
-    ``velocity`` (MountainCar), their visits are counted on a 50x50 grid and saved as ``visitation.npz``.
+    modes that compute bonuses only after the episode's steps, where the per-episode sum is not known).
+    Where steps report ``position`` and ``velocity`` (MountainCar), their visits are counted on a 50x50
+    grid and saved as ``visitation.npz``.
 
     Args:
         out_dir: directory of ``curve.csv`` and ``visitation.npz``.

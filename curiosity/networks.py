@@ -2,7 +2,7 @@
 
 * feature builders: :func:`mlp` for flat vectors, :func:`image_encoder` for frames (a small default CNN);
 * :class:`RingPool`: a bounded FIFO of per-transition fields that keeps frames in their own dtype
-  (``uint8`` frames stay one byte per pixel, unlike :class:`curiosity.replay.TransitionPool`'s floats);
+  (``uint8`` frames stay one byte per pixel); VIME's transition pool is one too;
 * argument checks and RNG helpers, so that every bonus validates and seeds the same way.
 
 Image convention (used by every bonus here):

@@ -28,8 +28,8 @@ from curiosity.base import IntrinsicBonus
 from curiosity.bnn import BNN
 from curiosity.bnn_training import ELBOTrainer, supports
 from curiosity.infogain import exact_kl, second_order_kl
-from curiosity.networks import check_state_keys
-from curiosity.replay import TransitionPool
+from curiosity.networks import RingPool, check_state_keys
+from curiosity.normalization import RunningMeanStd
 
 # Standardised model inputs are clipped to this range (as SB3's VecNormalize clips observations): a
 # feature that has been constant so far would otherwise be divided by ~0 when it first changes.
@@ -137,7 +137,13 @@ class VIME(IntrinsicBonus):
             )
         self.optimizer = torch.optim.Adam(self.bnn.parameters(), lr=learning_rate)
         self.fast_training = bool(fast_training)
-        self.pool = TransitionPool(pool_size, self.obs_dim, self.action_dim)
+        # each row is a whole transition (s, a, s'), added as such by the caller, so no pair spans two
+        # episodes (the original VIME pool stored states in sequence and could pair across a reset)
+        fields = {"obs": (self.obs_dim,), "actions": (self.action_dim,), "next_obs": (self.obs_dim,)}
+        self.pool = RingPool(pool_size, {name: (shape, torch.float32) for name, shape in fields.items()})
+        # standardisation statistics over every transition ever added (the original's running statistics)
+        self.obs_stats = RunningMeanStd((self.obs_dim,))
+        self.action_stats = RunningMeanStd((self.action_dim,))
 
     # -- bonus ------------------------------------------------------------------------------------------
     def compute(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
@@ -175,7 +181,11 @@ class VIME(IntrinsicBonus):
     # -- learning ---------------------------------------------------------------------------------------
     def add(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> None:
         """Store complete transitions in the FIFO pool (and its running statistics)."""
-        self.pool.add(*self.check_batch(obs, actions, next_obs))
+        obs_t, actions_t, next_obs_t = self.check_batch(obs, actions, next_obs)
+        obs_t, next_obs_t = obs_t.reshape(len(obs_t), -1), next_obs_t.reshape(len(obs_t), -1)
+        self.pool.add(obs=obs_t, actions=actions_t, next_obs=next_obs_t)
+        self.obs_stats.update(torch.cat([obs_t, next_obs_t]))
+        self.action_stats.update(actions_t)
 
     def train(self) -> dict[str, float]:
         """``n_updates`` Adam steps on the negative ELBO over pool minibatches.
@@ -211,8 +221,9 @@ class VIME(IntrinsicBonus):
         Drawn at once (uniformly, with replacement): neither the pool nor its statistics change during
         :meth:`train`, and one gather and standardisation beats ``n_updates`` small ones.
         """
-        idx = torch.randint(0, len(self.pool), (self.n_updates * self.batch_size,), generator=self.generator)
-        inputs, targets = self._model_io(self.pool.obs[idx], self.pool.actions[idx], self.pool.next_obs[idx])
+        idx = self.pool.sample_indices((self.n_updates * self.batch_size,), self.generator)
+        rows = (self.pool.get(name, idx) for name in ("obs", "actions", "next_obs"))
+        inputs, targets = self._model_io(*rows)
         shape = (self.n_updates, self.batch_size)
         return inputs.view(*shape, -1), targets.view(*shape, -1)
 
@@ -232,9 +243,9 @@ class VIME(IntrinsicBonus):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Standardised model inputs ``[obs, action]`` and targets ``next_obs`` (pool statistics)."""
         clip = _CLIP_STANDARDISED
-        obs_n = self.pool.obs_stats.normalize(obs.reshape(len(obs), -1)).clamp(-clip, clip)
-        next_n = self.pool.obs_stats.normalize(next_obs.reshape(len(obs), -1)).clamp(-clip, clip)
-        act_n = self.pool.action_stats.normalize(actions).clamp(-clip, clip)
+        obs_n = self.obs_stats.normalize(obs.reshape(len(obs), -1)).clamp(-clip, clip)
+        next_n = self.obs_stats.normalize(next_obs.reshape(len(obs), -1)).clamp(-clip, clip)
+        act_n = self.action_stats.normalize(actions).clamp(-clip, clip)
         return torch.cat([obs_n, act_n], dim=1), next_n
 
     # -- persistence ------------------------------------------------------------------------------------
@@ -244,6 +255,8 @@ class VIME(IntrinsicBonus):
             "bnn": self.bnn.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "pool": self.pool.state_dict(),
+            "obs_stats": self.obs_stats.state_dict(),
+            "action_stats": self.action_stats.state_dict(),
             "medians": torch.tensor(list(self.medians), dtype=torch.float64),
             "generator": self.generator.get_state(),
             "noise_seed": self._noise_seed,
@@ -257,11 +270,14 @@ class VIME(IntrinsicBonus):
         Raises:
             ValueError: the state lacks VIME's keys (e.g. it was saved by another bonus).
         """
-        keys = ("bnn", "optimizer", "pool", "medians", "generator", "noise_seed", "trainings", "eta")
+        keys = ("bnn", "optimizer", "pool", "obs_stats", "action_stats", "medians", "generator", "noise_seed")
+        keys += ("trainings", "eta")
         check_state_keys("VIME", state, keys)
         self.bnn.load_state_dict(state["bnn"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.pool.load_state_dict(state["pool"])
+        self.obs_stats.load_state_dict(state["obs_stats"])
+        self.action_stats.load_state_dict(state["action_stats"])
         self.medians.clear()
         self.medians.extend(float(m) for m in state["medians"])
         self.generator.set_state(state["generator"])

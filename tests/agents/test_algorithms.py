@@ -78,7 +78,7 @@ def test_vecnormalize_outside_scales_both_and_monitor_keeps_extrinsic():
 def test_discrete_actions_reach_the_bonus_one_hot():
     _, wrapper = run(PPO, "CartPole-v1", "rollout", algo_kwargs={**ON_POLICY, "batch_size": 16})
     assert wrapper.bonus.action_dim == 2
-    assert wrapper.bonus.pool.actions[: len(wrapper.bonus.pool)].sum(1).eq(1).all()
+    assert wrapper.bonus.pool.data["actions"][: len(wrapper.bonus.pool)].sum(1).eq(1).all()
 
 
 def test_relabelled_samples_add_the_current_bonus_to_the_stored_reward():

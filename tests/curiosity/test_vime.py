@@ -7,7 +7,6 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from curiosity.replay import TransitionPool
 from curiosity.vime import VIME
 
 OBS = spaces.Box(-1.0, 1.0, (4,), dtype=np.float32)
@@ -175,13 +174,16 @@ def test_bad_batches_raise_and_name_the_problem():
     assert len(vime.pool) == 0  # nothing half-added
 
 
-def test_pool_is_a_bounded_fifo_of_whole_transitions():
-    pool = TransitionPool(capacity=5, obs_dim=1, action_dim=1)
+def test_pool_is_a_bounded_fifo_of_whole_transitions_with_statistics_over_all():
+    vime = VIME(spaces.Box(-10.0, 10.0, (1,)), spaces.Box(-10.0, 10.0, (1,)), pool_size=5)
     for start in (0, 3, 6):
-        values = torch.arange(start, start + 3, dtype=torch.float32).unsqueeze(1)
-        pool.add(values, values, values + 100)
-    assert len(pool) == 5
-    kept = sorted(pool.obs[:, 0].tolist())
-    assert kept == [4.0, 5.0, 6.0, 7.0, 8.0]  # the oldest four were dropped
+        values = np.arange(start, start + 3, dtype=np.float32)[:, None]
+        vime.add(values, values, values + 100)
+    assert len(vime.pool) == 5
+    obs, next_obs = vime.pool.data["obs"][:, 0], vime.pool.data["next_obs"][:, 0]
+    assert sorted(obs.tolist()) == [4.0, 5.0, 6.0, 7.0, 8.0]  # the oldest four were dropped
     # each row keeps its own next state: pairs are never formed across additions
-    assert torch.equal(pool.next_obs, pool.obs + 100)
+    assert torch.equal(next_obs, obs + 100)
+    # the standardisation statistics still cover all 9 transitions added (both s and s')
+    seen = np.concatenate([np.arange(9.0), np.arange(9.0) + 100])
+    assert vime.obs_stats.mean.item() == pytest.approx(seen.mean(), rel=1e-4)

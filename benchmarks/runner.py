@@ -22,48 +22,31 @@ killing them. One sweep at a time may write to ``OUT`` (an ``flock`` on ``OUT/.l
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import contextlib
-import copy
 import dataclasses
-import datetime
-import importlib
-import importlib.metadata
-import importlib.util
 import json
 import logging
-import multiprocessing
 import os
-import platform
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
-import time
-import traceback
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from benchmarks.backends import Backend, LocalBackend, RayBackend
 from benchmarks.suites import Suite, get_suite
+from benchmarks.worker import check_job_module, jsonable, last_line, now_utc
 
 logger = logging.getLogger(__name__)
 
-#: metrics every job function must return (the report reads them)
-REQUIRED_METRICS = ("final_return", "success", "steps_to_first_success")
 #: the file whose presence (and parsability) marks a finished run
 RESULT_FILE = "result.json"
 ERROR_FILE = "error.txt"
-#: packages whose versions go into every result.json
-VERSIONED_PACKAGES = ("vime-curiosity", "torch", "numpy", "gymnasium", "stable-baselines3", "sb3-contrib",
-                      "ray")
 RESULT_FORMAT = 1
-
-Backend = Literal["local", "ray"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +69,7 @@ class Job:
 
     def spec(self) -> dict[str, Any]:
         """JSON form (stored in result.json, compared on restart)."""
-        return _jsonable({"run_id": self.run_id, **dataclasses.asdict(self)})
+        return jsonable({"run_id": self.run_id, **dataclasses.asdict(self)})
 
 
 def expand(suite: Suite | str, seeds: int | Sequence[int] | None = None) -> list[Job]:
@@ -269,7 +252,7 @@ def _sweep(todo: list[Job], out: Path, backend: Backend, capacity: int, address:
     provenance = {"git": _git_state(), "driver_host": socket.gethostname()}
     pending = collections.deque(todo)
     crashes: collections.Counter[str] = collections.Counter()
-    executor = _LocalBackend(out / ".scratch", capacity) if backend == "local" else _RayBackend(address)
+    executor = LocalBackend(out / ".scratch", capacity) if backend == "local" else RayBackend(address)
     bar = tqdm(total=total, initial=len(result.skipped), unit="run", desc=out.name or str(out),
                disable=not progress, dynamic_ncols=True, file=sys.stderr)
     try:
@@ -289,7 +272,7 @@ def _sweep(todo: list[Job], out: Path, backend: Backend, capacity: int, address:
                 if outcome["ok"]:
                     result.finished.append(job.run_id)
                 else:
-                    result.failed[job.run_id] = _last_line(outcome["error"])
+                    result.failed[job.run_id] = last_line(outcome["error"])
                     if progress:
                         bar.write(f"FAILED {job.run_id}: {result.failed[job.run_id]}", file=sys.stderr)
                     else:
@@ -369,7 +352,7 @@ def _write_sweep_files(out: Path, job_list: list[Job], command: str | None) -> N
         command = shlex.join(getattr(sys, "orig_argv", sys.argv))
     atomic_write(out / "command.txt", (command + "\n").encode())
     with open(out / "commands.log", "a") as log:
-        log.write(f"{_now()}\t{os.getcwd()}\t{command}\n")
+        log.write(f"{now_utc()}\t{os.getcwd()}\t{command}\n")
     atomic_write(out / "suite.json", json.dumps([j.spec() for j in job_list], indent=1).encode())
 
 
@@ -401,267 +384,6 @@ def _log_summary(result: SweepResult) -> None:
         logger.info("failed: %s: %s (see %s)", run_id, message, result.out / "runs" / run_id / ERROR_FILE)
 
 
-# --- backends -------------------------------------------------------------------------------------------
-
-
-class _LocalBackend:
-    """A spawn-context ``ProcessPoolExecutor``, rebuilt when a worker dies."""
-
-    def __init__(self, scratch_root: Path, workers: int) -> None:
-        shutil.rmtree(scratch_root, ignore_errors=True)  # leftovers of killed attempts (we hold the lock)
-        self.scratch_root = scratch_root
-        self.workers = workers
-        self.executor: concurrent.futures.ProcessPoolExecutor | None = None
-        self.futures: dict[concurrent.futures.Future, Job] = {}
-
-    @property
-    def running(self) -> int:
-        return len(self.futures)
-
-    def submit(self, job: Job) -> None:
-        if self.executor is None:
-            self.executor = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_local_worker, initargs=(os.getpid(),))
-        self.futures[self.executor.submit(execute_job, job, str(self.scratch_root))] = job
-
-    def wait(self, timeout: float) -> list[tuple[Job, dict[str, Any] | None]]:
-        done, _ = concurrent.futures.wait(self.futures, timeout, concurrent.futures.FIRST_COMPLETED)
-        results = []
-        for future in done:
-            job = self.futures.pop(future)
-            try:
-                results.append((job, future.result()))
-            except concurrent.futures.process.BrokenProcessPool:
-                results.append((job, None))
-            except Exception:  # e.g. the job could not be pickled
-                results.append((job, {"ok": False, "error": traceback.format_exc(), "files": {}}))
-        if any(outcome is None for _, outcome in results):
-            self._discard_pool()
-        return results
-
-    def _discard_pool(self) -> None:
-        if self.executor is not None:
-            _kill_workers(self.executor)
-            self.executor = None
-
-    def close(self, kill: bool) -> None:
-        if self.executor is None:
-            return
-        if kill:
-            self._discard_pool()
-        else:
-            self.executor.shutdown(wait=True)
-            self.executor = None
-
-
-def _kill_workers(executor: concurrent.futures.ProcessPoolExecutor) -> None:
-    kill = getattr(executor, "kill_workers", None)  # Python >= 3.14
-    if kill is not None:
-        kill()
-    else:
-        for process in list((getattr(executor, "_processes", None) or {}).values()):
-            with contextlib.suppress(Exception):
-                process.kill()
-    executor.shutdown(wait=False, cancel_futures=True)
-
-
-def _init_local_worker(parent_pid: int) -> None:
-    """Worker start-up: leave Ctrl-C to the driver, and die with the driver (Linux)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent_pid:  # the driver died before prctl took effect
-        os._exit(1)
-
-
-class _RayBackend:
-    """``ray.remote(num_cpus=1)`` tasks; Ray's own retries are off (the driver retries dead workers)."""
-
-    def __init__(self, address: str | None) -> None:
-        self.ray = import_ray()
-        self.owns = not self.ray.is_initialized()
-        if self.owns:
-            self.ray.init(address=address, include_dashboard=False if address is None else None,
-                          log_to_driver=True)
-        self.remote = self.ray.remote(num_cpus=1, max_retries=0)(execute_job)
-        self.refs: dict[Any, Job] = {}
-
-    @property
-    def running(self) -> int:
-        return len(self.refs)
-
-    def submit(self, job: Job) -> None:
-        self.refs[self.remote.remote(job, None)] = job
-
-    def wait(self, timeout: float) -> list[tuple[Job, dict[str, Any] | None]]:
-        if not self.refs:
-            return []
-        ready, _ = self.ray.wait(list(self.refs), num_returns=1, timeout=timeout)
-        results = []
-        for ref in ready:
-            job = self.refs.pop(ref)
-            try:
-                results.append((job, self.ray.get(ref)))
-            except self.ray.exceptions.RayTaskError:  # execute_job itself raised: a bug, not a crash
-                results.append((job, {"ok": False, "error": traceback.format_exc(), "files": {}}))
-            except self.ray.exceptions.RayError as error:  # worker or node died, out of memory, ...
-                logger.warning("ray task %s failed: %s", job.run_id, _last_line(str(error)))
-                results.append((job, None))
-        return results
-
-    def close(self, kill: bool) -> None:
-        if kill:
-            for ref in list(self.refs):
-                with contextlib.suppress(Exception):
-                    self.ray.cancel(ref, force=True)
-        self.refs.clear()
-        if self.owns:
-            self.ray.shutdown()
-
-
-def import_ray():
-    """``import ray``, with an error saying how to install it."""
-    try:
-        import ray
-    except ImportError as error:
-        raise ImportError("backend='ray' needs Ray: pip install 'ray[default]>=2.9' (or the project's "
-                          "'ray' extra: pip install -e '.[ray]'), or use backend='local'") from error
-    return ray
-
-
-# --- the worker side ------------------------------------------------------------------------------------
-
-
-def execute_job(job: Job, scratch_root: str | None = None) -> dict[str, Any]:
-    """Run one job in this (worker) process and return its outcome; never raises for a failing job.
-
-    The job function writes into a fresh scratch directory below ``scratch_root`` (default: the system's
-    temporary directory); its files come back as bytes in ``outcome["files"]`` and the directory is deleted.
-
-    Returns:
-        ``{"ok", "metrics", "error", "files", "timing", "worker", "versions"}``.
-    """
-    limit_threads()
-    started, clock = _now(), time.perf_counter()
-    root = Path(scratch_root) if scratch_root else Path(tempfile.gettempdir())
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=job.run_id.replace("/", "__") + "-", dir=root))
-    outcome: dict[str, Any] = {"ok": False, "metrics": None, "error": None, "files": {}}
-    try:
-        fn = resolve_function(job.job_fn)
-        metrics = fn(job.env_id, job.algo, job.bonus, job.total_timesteps, job.seed, str(scratch),
-                     **copy.deepcopy(job.settings))
-        outcome["metrics"] = check_metrics(metrics, job.job_fn)
-        outcome["ok"] = True
-    except (Exception, SystemExit):
-        outcome["error"] = traceback.format_exc()
-    finally:
-        try:
-            outcome["files"] = _collect_files(scratch)
-        except OSError:
-            outcome["ok"], outcome["error"] = False, (outcome["error"] or "") + traceback.format_exc()
-        shutil.rmtree(scratch, ignore_errors=True)
-    outcome["timing"] = {"started": started, "finished": _now(), "seconds": time.perf_counter() - clock}
-    outcome["worker"] = {"host": socket.gethostname(), "pid": os.getpid()}
-    outcome["versions"] = versions()
-    return outcome
-
-
-def limit_threads() -> None:
-    """One thread per worker: ``OMP_NUM_THREADS=1`` (and MKL's, OpenBLAS'), which torch reads when the job
-    imports it, and ``torch.set_num_threads(1)`` if torch is imported already (importing it here would cost
-    seconds per worker for jobs that never use it)."""
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = "1"
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)
-
-
-def resolve_function(path: str) -> Callable[..., Any]:
-    """The function named by ``package.module.function`` or ``package.module:function``.
-
-    Raises:
-        ValueError: a path without a module part.
-        ImportError / AttributeError: the module or function does not exist.
-    """
-    module, _, name = path.partition(":") if ":" in path else path.rpartition(".")
-    if not module or not name:
-        raise ValueError(f"job function must be a dotted path 'package.module.function', got {path!r}")
-    fn = getattr(importlib.import_module(module), name)
-    if not callable(fn):
-        raise TypeError(f"job function {path!r} is a {type(fn).__name__}, not callable")
-    return fn
-
-
-def check_job_module(path: str) -> None:
-    """Fail before a sweep starts if the job function's module cannot be found (it is not imported here:
-    only its parent packages are).
-
-    Raises:
-        ValueError: a malformed path or a module that does not exist.
-    """
-    module = path.partition(":")[0] if ":" in path else path.rpartition(".")[0]
-    if not module:
-        raise ValueError(f"job function must be a dotted path 'package.module.function', got {path!r}")
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        found = False
-    if not found:
-        raise ValueError(f"the job function {path!r} cannot be found: no module {module!r} on the path of "
-                         f"{sys.executable}; install the toolkit there or fix the suite's job")
-
-
-def check_metrics(metrics: Any, job_fn: str) -> dict[str, Any]:
-    """The job's metrics as plain JSON data.
-
-    Raises:
-        TypeError: not a dict, or values JSON cannot hold.
-        ValueError: a key of :data:`REQUIRED_METRICS` is missing.
-    """
-    if not isinstance(metrics, dict):
-        raise TypeError(f"job function {job_fn} must return a dict of metrics, got {type(metrics).__name__}")
-    missing = [key for key in REQUIRED_METRICS if key not in metrics]
-    if missing:
-        raise ValueError(f"job function {job_fn} returned metrics without {missing}; required: "
-                         f"{list(REQUIRED_METRICS)}, got keys {sorted(metrics)}")
-    return _jsonable(metrics)
-
-
-def _collect_files(scratch: Path) -> dict[str, bytes]:
-    return {path.relative_to(scratch).as_posix(): path.read_bytes()
-            for path in sorted(scratch.rglob("*")) if path.is_file() and not path.is_symlink()}
-
-
-def _jsonable(value: Any) -> Any:
-    """Round-trip through JSON: tuples become lists, numpy scalars and arrays plain numbers and lists."""
-
-    def default(obj: Any) -> Any:
-        if hasattr(obj, "tolist"):
-            return obj.tolist()
-        if isinstance(obj, Path):
-            return str(obj)
-        raise TypeError(f"{type(obj).__name__} is not JSON serialisable: {obj!r}")
-
-    return json.loads(json.dumps(value, default=default, allow_nan=True))
-
-
-def versions() -> dict[str, str | None]:
-    """Python, platform and package versions of this process."""
-    found: dict[str, str | None] = {"python": platform.python_version(), "platform": platform.platform()}
-    for package in VERSIONED_PACKAGES:
-        try:
-            found[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            found[package] = None
-    return found
-
-
 def _git_state() -> dict[str, Any] | None:
     root = Path(__file__).resolve().parent.parent
     try:
@@ -672,15 +394,6 @@ def _git_state() -> dict[str, Any] | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return {"commit": commit, "dirty": dirty}
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-def _last_line(text: str | None) -> str:
-    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "unknown error"
 
 
 def describe_jobs(job_list: Iterable[Job]) -> str:

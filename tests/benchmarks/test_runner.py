@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from benchmarks import runner
+from benchmarks import runner, worker
 from benchmarks._testing import PARTIAL_RETURN, fake_suite
 from benchmarks.report import report
 from benchmarks.runner import atomic_write, expand, load_result, run_suite
@@ -88,20 +88,20 @@ def test_a_job_breaking_the_contract_fails_with_a_clear_message(tmp_path, monkey
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # execute_job sets them
         monkeypatch.setenv(name, "1")
     job = expand(fake_suite(seeds=1, methods=("none",), job="benchmarks._testing.not_a_dict_job"))[0]
-    outcome = runner.execute_job(job, str(tmp_path))  # in this process: the worker side only
+    outcome = worker.execute_job(job, str(tmp_path))  # in this process: the worker side only
     assert not outcome["ok"] and outcome["metrics"] is None
     assert outcome["error"].strip().endswith(
         "TypeError: job function benchmarks._testing.not_a_dict_job must return a dict of metrics, got list")
     job = expand(fake_suite(seeds=1, methods=("none",), job="benchmarks._testing.no_such_job"))[0]
-    assert "has no attribute 'no_such_job'" in runner.execute_job(job, str(tmp_path))["error"]
+    assert "has no attribute 'no_such_job'" in worker.execute_job(job, str(tmp_path))["error"]
     assert list(tmp_path.iterdir()) == []  # scratch directories removed
 
 
 def test_check_metrics_requires_the_report_keys():
     with pytest.raises(ValueError, match=r"without \['success', 'steps_to_first_success'\]"):
-        runner.check_metrics({"final_return": 1.0}, "f")
+        worker.check_metrics({"final_return": 1.0}, "f")
     np = pytest.importorskip("numpy")
-    assert runner.check_metrics({"final_return": np.float32(0.5), "success": np.bool_(True),
+    assert worker.check_metrics({"final_return": np.float32(0.5), "success": np.bool_(True),
                                  "steps_to_first_success": np.int64(7), "curve": np.arange(2)}, "f") == {
         "final_return": 0.5, "success": True, "steps_to_first_success": 7, "curve": [0, 1]}
 
@@ -135,7 +135,7 @@ def test_bad_arguments_raise(tmp_path):
     with pytest.raises(ValueError, match="jobs must be >= 1 for the local backend"):
         run_suite(fake_suite(), tmp_path, jobs=0)
     with pytest.raises(ValueError, match="dotted path"):
-        runner.resolve_function("nodots")
+        worker.resolve_function("nodots")
 
 
 def test_load_result_treats_partial_files_as_unfinished(tmp_path):

@@ -147,14 +147,8 @@ class Disagreement(IntrinsicBonus):
                 self.n_models, self.feature_dim + self.action_dim, self.hidden_sizes, self.feature_dim
             )
         self.optimizer = torch.optim.Adam(self.models.parameters(), lr=self.learning_rate)
-        dtype = storage_dtype(observation_space)
-        self.pool = RingPool(
-            buffer_size,
-            {
-                "obs": (obs_shape, dtype),
-                "actions": ((self.action_dim,), torch.float32),
-                "next_obs": (obs_shape, dtype),
-            },
+        self.pool = RingPool.for_transitions(
+            buffer_size, obs_shape, self.action_dim, storage_dtype(observation_space)
         )
         self.generator = torch.Generator().manual_seed(self.seed)
         self.n_updates = 0

@@ -131,14 +131,8 @@ class ICM(IntrinsicBonus):
             self.forward_model = mlp(self.feature_dim + self.action_dim, (self.hidden_dim,), self.feature_dim)
         params = [*self.phi.parameters(), *self.inverse_model.parameters(), *self.forward_model.parameters()]
         self.optimizer = torch.optim.Adam(params, lr=self.learning_rate)
-        dtype = storage_dtype(observation_space)
-        self.pool = RingPool(
-            buffer_size,
-            {
-                "obs": (obs_shape, dtype),
-                "actions": ((self.action_dim,), torch.float32),
-                "next_obs": (obs_shape, dtype),
-            },
+        self.pool = RingPool.for_transitions(
+            buffer_size, obs_shape, self.action_dim, storage_dtype(observation_space)
         )
         self.generator = torch.Generator().manual_seed(self.seed)
         self.n_updates = 0

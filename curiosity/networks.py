@@ -297,6 +297,20 @@ class RingPool:
         self.position = 0
         self.size = 0
 
+    @classmethod
+    def for_transitions(
+        cls, capacity: int, obs_shape: Sequence[int], action_dim: int, obs_dtype: torch.dtype = torch.float32
+    ) -> RingPool:
+        """A pool of whole transitions: fields ``obs``, ``actions`` (encoded, float) and ``next_obs``.
+
+        Each row is one ``(s, a, s')`` added as such, so no pair ever spans two episodes (the original
+        VIME pool stored states in sequence and could pair the last state of an episode with the next
+        episode's first).
+        """
+        obs_shape = tuple(obs_shape)
+        return cls(capacity, {"obs": (obs_shape, obs_dtype), "actions": ((action_dim,), torch.float32),
+                              "next_obs": (obs_shape, obs_dtype)})
+
     def __len__(self) -> int:
         return self.size
 

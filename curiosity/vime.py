@@ -137,10 +137,7 @@ class VIME(IntrinsicBonus):
             )
         self.optimizer = torch.optim.Adam(self.bnn.parameters(), lr=learning_rate)
         self.fast_training = bool(fast_training)
-        # each row is a whole transition (s, a, s'), added as such by the caller, so no pair spans two
-        # episodes (the original VIME pool stored states in sequence and could pair across a reset)
-        fields = {"obs": (self.obs_dim,), "actions": (self.action_dim,), "next_obs": (self.obs_dim,)}
-        self.pool = RingPool(pool_size, {name: (shape, torch.float32) for name, shape in fields.items()})
+        self.pool = RingPool.for_transitions(pool_size, (self.obs_dim,), self.action_dim)
         # standardisation statistics over every transition ever added (the original's running statistics)
         self.obs_stats = RunningMeanStd((self.obs_dim,))
         self.action_stats = RunningMeanStd((self.action_dim,))

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
+from curiosity.normalization import RunningMeanStd
+
 
 class IntrinsicBonus(abc.ABC):
     """Base class of the bonuses in :mod:`curiosity`.
@@ -122,6 +124,42 @@ class IntrinsicBonus(abc.ABC):
             if not torch.isfinite(t).all():
                 raise ValueError(f"{name} contains NaN or infinite values")
         return obs_t, act, next_t
+
+
+class StdNormalizedBonus(IntrinsicBonus):
+    """A bonus whose :meth:`normalize` divides by the running std of every raw bonus seen.
+
+    RND's intrinsic-reward normalisation; Burda et al.'s large-scale curiosity study applies it to every
+    bonus, so that one ``eta`` means the same reward scale whatever the bonus. Subclasses call
+    :meth:`init_normalization` and save ``bonus_rms`` with their state.
+    """
+
+    normalize_bonus: bool
+    bonus_rms: RunningMeanStd
+
+    def init_normalization(self, enabled: bool) -> None:
+        """Switch the normalisation on or off and start its statistics."""
+        self.normalize_bonus = bool(enabled)
+        self.bonus_rms = RunningMeanStd(())
+
+    def normalize(self, bonus: np.ndarray, update: bool = True) -> np.ndarray:
+        """Divide by the running std of raw bonuses; ``update=True`` first folds ``bonus`` into it.
+
+        Args:
+            bonus: raw bonuses, shape ``(batch,)``.
+            update: whether to update the running std (never during evaluation).
+
+        Raises:
+            ValueError: ``bonus`` is not one-dimensional.
+        """
+        b = torch.as_tensor(np.asarray(bonus), dtype=torch.float64)
+        if b.dim() != 1:
+            raise ValueError(f"bonus must have shape (batch,), got {tuple(b.shape)}")
+        if not self.normalize_bonus:
+            return np.asarray(bonus, dtype=np.float32)
+        if update:
+            self.bonus_rms.update(b)
+        return (b / (self.bonus_rms.std + 1e-8)).numpy().astype(np.float32)
 
 
 def check_spaces(observation_space: spaces.Space, action_space: spaces.Space, accepts_images: bool) -> None:

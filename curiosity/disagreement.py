@@ -34,7 +34,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from curiosity.base import IntrinsicBonus
+from curiosity.base import StdNormalizedBonus
 from curiosity.networks import (
     RingPool,
     check_encoder,
@@ -79,7 +79,7 @@ def ensemble_mlp(n_models: int, in_dim: int, hidden_sizes: Sequence[int], out_di
     return nn.Sequential(*layers)
 
 
-class Disagreement(IntrinsicBonus):
+class Disagreement(StdNormalizedBonus):
     """Ensemble-disagreement bonus on ``(obs, actions, next_obs)``.
 
     Args:
@@ -95,6 +95,8 @@ class Disagreement(IntrinsicBonus):
         buffer_size: FIFO capacity of stored transitions.
         batch_size: minibatch size per member and gradient step.
         gradient_steps: gradient steps per :meth:`train` call.
+        normalize_bonus: divide bonuses by their running std in :meth:`normalize` (off by default: the
+            paper's bonus is the raw ensemble variance; on, one ``eta`` means the same scale for every bonus).
         eta: scale of the bonus in the reward, ``r + eta * bonus``.
         seed: seeds initialisation and minibatch sampling; ``None`` draws one from torch.
 
@@ -122,6 +124,7 @@ class Disagreement(IntrinsicBonus):
         buffer_size: int = 10_000,
         batch_size: int = 256,
         gradient_steps: int = 16,
+        normalize_bonus: bool = False,
         eta: float = 1.0,
         seed: int | None = None,
     ) -> None:
@@ -135,6 +138,7 @@ class Disagreement(IntrinsicBonus):
         self.batch_size = check_int("batch_size", batch_size)
         self.gradient_steps = check_int("gradient_steps", gradient_steps)
         self.seed = resolve_seed(seed)
+        self.init_normalization(normalize_bonus)
 
         obs_shape = tuple(observation_space.shape)
         with seeded(self.seed):
@@ -227,6 +231,7 @@ class Disagreement(IntrinsicBonus):
             "models": self.models.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "pool": self.pool.state_dict(),
+            "bonus_rms": self.bonus_rms.state_dict(),
             "generator": self.generator.get_state(),
             "n_updates": self.n_updates,
         }
@@ -235,11 +240,12 @@ class Disagreement(IntrinsicBonus):
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        keys = ["models", "optimizer", "pool", "generator", "n_updates"]
+        keys = ["models", "optimizer", "pool", "bonus_rms", "generator", "n_updates"]
         check_state_keys("Disagreement", state, keys + (["encoder"] if self.encoder is not None else []))
         self.models.load_state_dict(state["models"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.pool.load_state_dict(state["pool"])
+        self.bonus_rms.load_state_dict(state["bonus_rms"])
         self.generator.set_state(state["generator"].clone())
         self.n_updates = int(state["n_updates"])
         if self.encoder is not None:

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from curiosity.base import IntrinsicBonus
+from curiosity.base import StdNormalizedBonus
 from curiosity.networks import (
     RingPool,
     check_encoder,
@@ -50,7 +50,7 @@ from curiosity.networks import (
 )
 
 
-class ICM(IntrinsicBonus):
+class ICM(StdNormalizedBonus):
     """Intrinsic Curiosity Module bonus on ``(obs, actions, next_obs)``.
 
     Networks: ``phi`` is ``encoder`` when given (trained with the inverse loss; its output is flattened),
@@ -72,6 +72,8 @@ class ICM(IntrinsicBonus):
         buffer_size: FIFO capacity of stored transitions.
         batch_size: minibatch size of one gradient step.
         gradient_steps: gradient steps per :meth:`train` call.
+        normalize_bonus: divide bonuses by their running std in :meth:`normalize` (off by default: the
+            paper's bonus is the raw forward error; on, one ``eta`` means the same scale for every bonus).
         eta: scale of the bonus in the reward, ``r + eta * bonus`` (the authors' code: 0.01).
         seed: seeds initialisation and minibatch sampling; ``None`` draws one from torch.
 
@@ -100,6 +102,7 @@ class ICM(IntrinsicBonus):
         buffer_size: int = 10_000,
         batch_size: int = 256,
         gradient_steps: int = 16,
+        normalize_bonus: bool = False,
         eta: float = 0.01,
         seed: int | None = None,
     ) -> None:
@@ -114,6 +117,7 @@ class ICM(IntrinsicBonus):
         self.batch_size = check_int("batch_size", batch_size)
         self.gradient_steps = check_int("gradient_steps", gradient_steps)
         self.seed = resolve_seed(seed)
+        self.init_normalization(normalize_bonus)
         self.discrete = isinstance(action_space, spaces.Discrete)
 
         obs_shape = tuple(observation_space.shape)
@@ -236,17 +240,20 @@ class ICM(IntrinsicBonus):
             "forward_model": self.forward_model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "pool": self.pool.state_dict(),
+            "bonus_rms": self.bonus_rms.state_dict(),
             "generator": self.generator.get_state(),
             "n_updates": self.n_updates,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        keys = ("phi", "inverse_model", "forward_model", "optimizer", "pool", "generator", "n_updates")
+        keys = ("phi", "inverse_model", "forward_model", "optimizer", "pool", "bonus_rms", "generator")
+        keys += ("n_updates",)
         check_state_keys("ICM", state, keys)
         self.phi.load_state_dict(state["phi"])
         self.inverse_model.load_state_dict(state["inverse_model"])
         self.forward_model.load_state_dict(state["forward_model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.pool.load_state_dict(state["pool"])
+        self.bonus_rms.load_state_dict(state["bonus_rms"])
         self.generator.set_state(state["generator"].clone())
         self.n_updates = int(state["n_updates"])

@@ -31,7 +31,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from curiosity.base import IntrinsicBonus
+from curiosity.base import StdNormalizedBonus
 from curiosity.networks import (
     ImagePreprocessor,
     RingPool,
@@ -51,7 +51,7 @@ from curiosity.networks import (
 from curiosity.normalization import RunningMeanStd
 
 
-class RND(IntrinsicBonus):
+class RND(StdNormalizedBonus):
     """Random Network Distillation bonus on ``next_obs``.
 
     Networks: for vectors, target = MLP ``hidden_sizes -> feature_dim``; for images (no ``encoder``), the
@@ -112,7 +112,7 @@ class RND(IntrinsicBonus):
         self.encoder = check_encoder(encoder)
         self.learning_rate = check_float("learning_rate", learning_rate)
         self.obs_clip = check_float("obs_clip", obs_clip)
-        self.normalize_bonus = bool(normalize_bonus)
+        self.init_normalization(normalize_bonus)
         self.batch_size = check_int("batch_size", batch_size)
         self.gradient_steps = check_int("gradient_steps", gradient_steps)
         self.seed = resolve_seed(seed)
@@ -128,7 +128,6 @@ class RND(IntrinsicBonus):
         self.target.requires_grad_(False)
         self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=self.learning_rate)
         self.obs_rms = RunningMeanStd(self.input_shape)
-        self.bonus_rms = RunningMeanStd(())
         self.pool = RingPool(buffer_size, {"next_obs": (obs_shape, storage_dtype(observation_space))})
         self.generator = torch.Generator().manual_seed(self.seed)
         self.n_updates = 0
@@ -184,25 +183,6 @@ class RND(IntrinsicBonus):
         _, _, next_t = self.check_batch(obs, actions, next_obs)
         with torch.no_grad():
             return self.prediction_error(next_t).numpy().astype(np.float32)
-
-    def normalize(self, bonus: np.ndarray, update: bool = True) -> np.ndarray:
-        """Divide by the running std of raw bonuses; ``update=True`` first folds ``bonus`` into it.
-
-        Args:
-            bonus: raw bonuses, shape ``(batch,)``.
-            update: whether to update the running std (never during evaluation).
-
-        Raises:
-            ValueError: ``bonus`` is not one-dimensional.
-        """
-        b = torch.as_tensor(np.asarray(bonus), dtype=torch.float64)
-        if b.dim() != 1:
-            raise ValueError(f"bonus must have shape (batch,), got {tuple(b.shape)}")
-        if not self.normalize_bonus:
-            return np.asarray(bonus, dtype=np.float32)
-        if update:
-            self.bonus_rms.update(b)
-        return (b / (self.bonus_rms.std + 1e-8)).numpy().astype(np.float32)
 
     def add(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> None:
         """Store ``next_obs`` for training and fold it into the observation statistics."""

@@ -287,3 +287,22 @@ def test_ring_pool_is_a_bounded_fifo_keeping_uint8_frames() -> None:
     assert sorted(pool.data["x"][:, 0, 0].tolist()) == [6, 7, 8, 9]
     with pytest.raises(ValueError, match="buffer_size must be an integer >= 1, got 0"):
         RingPool(0, {"x": ((1,), torch.float32)})
+
+
+@pytest.mark.parametrize("name", ["rnd", "icm", "disagreement"])
+def test_normalize_divides_by_the_running_std_of_every_bonus_seen(name: str) -> None:
+    obs_space, act_space = SPACES["vector-box"]
+    bonus = FACTORIES[name](obs_space, act_space, 0)
+    bonus.init_normalization(True)
+    rng = np.random.default_rng(0)
+    first, second = (rng.exponential(scale, size=500).astype(np.float32) for scale in (1.0, 3.0))
+    bonus.normalize(first, update=True)
+    out = bonus.normalize(second, update=True)
+    np.testing.assert_allclose(out, second / np.concatenate([first, second]).std(), rtol=1e-3)
+    stats = bonus.bonus_rms.state_dict()
+    bonus.normalize(second * 10, update=False)  # evaluation leaves the statistics alone
+    assert all(torch.equal(v, bonus.bonus_rms.state_dict()[k]) for k, v in stats.items())
+    bonus.init_normalization(False)
+    np.testing.assert_array_equal(bonus.normalize(second), second)
+    with pytest.raises(ValueError, match=r"bonus must have shape \(batch,\)"):
+        bonus.normalize(second.reshape(10, 50))

@@ -58,20 +58,6 @@ def test_observation_statistics_follow_added_next_obs_and_are_clipped() -> None:
     assert torch.equal(rnd._normalized(extreme), torch.full((1, 4), 2.0))
 
 
-def test_normalize_divides_by_the_running_std_of_bonuses() -> None:
-    rnd = RND(VEC, ACT, **SMALL)
-    bonus = np.random.default_rng(0).exponential(size=1000).astype(np.float32)
-    out = rnd.normalize(bonus, update=True)
-    np.testing.assert_allclose(out, bonus / bonus.std(), rtol=1e-3)
-    stats = rnd.bonus_rms.state_dict()
-    rnd.normalize(bonus * 10, update=False)
-    assert all(torch.equal(v, rnd.bonus_rms.state_dict()[k]) for k, v in stats.items())
-    raw = RND(VEC, ACT, normalize_bonus=False, **SMALL)
-    np.testing.assert_array_equal(raw.normalize(bonus), bonus)
-    with pytest.raises(ValueError, match=r"bonus must have shape \(batch,\)"):
-        rnd.normalize(bonus.reshape(10, 100))
-
-
 @pytest.mark.parametrize(
     "space",
     [spaces.Box(0, 255, (40, 40, 3), np.uint8), spaces.Box(0.0, 1.0, (1, 16, 16), np.float32)],

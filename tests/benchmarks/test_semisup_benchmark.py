@@ -1,0 +1,39 @@
+"""The semi-supervised MNIST benchmark's bookkeeping (no training here)."""
+
+import json
+
+import pytest
+
+from benchmarks import semisup_mnist
+
+
+def write_run(results_dir, epochs):
+    runs = results_dir / "semisup_mnist_runs"
+    runs.mkdir(parents=True)
+    record = {"name": "main", "seed": 0, "overrides": {}, "test_error": 0.02, "minutes": 1.0,
+              "seconds_per_epoch": 1.0, "epochs": epochs, "labels": 100,
+              "history": [{"epoch": epochs, "test_error": 0.02, "test_error_raw": 0.015}]}
+    (runs / "main_seed0.json").write_text(json.dumps(record))
+
+
+def test_a_finished_run_of_another_budget_is_refused_not_reused(tmp_path):
+    write_run(tmp_path, epochs=60)
+    args = semisup_mnist.Args(epochs=120, results_dir=tmp_path, checkpoint_root=tmp_path / "ckpt")
+    with pytest.raises(SystemExit, match="made with 60 epochs and 100 labels, not 120"):
+        semisup_mnist._run(args, "main", 0, {})
+    same = semisup_mnist.Args(epochs=60, results_dir=tmp_path, checkpoint_root=tmp_path / "ckpt")
+    record = semisup_mnist._run(same, "main", 0, {})
+    assert record["test_error_raw"] == 0.015  # filled in from the history of records that predate the field
+    assert not (tmp_path / "ckpt").exists()  # nothing was trained
+
+
+def test_the_report_carries_the_command_that_ran(tmp_path, monkeypatch):
+    write_run(tmp_path, epochs=60)
+    monkeypatch.setattr("sys.argv", ["semisup_mnist.py", "--seeds", "0", "--epochs", "60", "--no-ablations"])
+    monkeypatch.setenv("TORCH_THREADS", "1")
+    args = semisup_mnist.Args(seeds=[0], epochs=60, ablations=False, results_dir=tmp_path)
+    summary = semisup_mnist.main(args)
+    expected = "env TORCH_THREADS=1 python -m benchmarks.semisup_mnist --seeds 0 --epochs 60 --no-ablations"
+    assert summary["command"] == expected
+    report = (tmp_path / "semisup_mnist.md").read_text()
+    assert f"Command: `{summary['command']}`" in report and "| 0 | 2.00% | 1.50% |" in report

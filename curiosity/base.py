@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
+from curiosity.networks import check_state_keys
 from curiosity.normalization import RunningMeanStd
 
 
@@ -160,6 +161,38 @@ class StdNormalizedBonus(IntrinsicBonus):
         if update:
             self.bonus_rms.update(b)
         return (b / (self.bonus_rms.std + 1e-8)).numpy().astype(np.float32)
+
+
+class LearnedBonus(StdNormalizedBonus):
+    """A std-normalised bonus learned by gradient steps (RND, ICM, Disagreement).
+
+    Its state is the ``state_dict`` of each attribute named in :attr:`state_components`, plus ``bonus_rms``,
+    the optional ``encoder``, the sampling ``generator``'s state and the ``n_updates`` counter. Subclasses set
+    these attributes in ``__init__``.
+    """
+
+    #: attributes saved and restored through their own ``state_dict`` / ``load_state_dict``
+    state_components: tuple[str, ...] = ()
+    generator: torch.Generator
+    n_updates: int
+    encoder: torch.nn.Module | None = None
+
+    def _component_names(self) -> list[str]:
+        return [*self.state_components, "bonus_rms", *(["encoder"] if self.encoder is not None else [])]
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {name: getattr(self, name).state_dict() for name in self._component_names()}
+        state["generator"] = self.generator.get_state()
+        state["n_updates"] = self.n_updates
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        names = self._component_names()
+        check_state_keys(type(self).__name__, state, [*names, "generator", "n_updates"])
+        for name in names:
+            getattr(self, name).load_state_dict(state[name])
+        self.generator.set_state(state["generator"].clone())
+        self.n_updates = int(state["n_updates"])
 
 
 def check_spaces(observation_space: spaces.Space, action_space: spaces.Space, accepts_images: bool) -> None:

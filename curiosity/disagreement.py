@@ -27,21 +27,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch
 from gymnasium import spaces
 from torch import nn
 
-from curiosity.base import StdNormalizedBonus
+from curiosity.base import LearnedBonus
 from curiosity.networks import (
     RingPool,
     check_encoder,
     check_float,
     check_int,
     check_sizes,
-    check_state_keys,
     flat_output_dim,
     image_encoder,
     is_image_space,
@@ -79,7 +77,7 @@ def ensemble_mlp(n_models: int, in_dim: int, hidden_sizes: Sequence[int], out_di
     return nn.Sequential(*layers)
 
 
-class Disagreement(StdNormalizedBonus):
+class Disagreement(LearnedBonus):
     """Ensemble-disagreement bonus on ``(obs, actions, next_obs)``.
 
     Args:
@@ -109,6 +107,7 @@ class Disagreement(StdNormalizedBonus):
     """
 
     accepts_images = True
+    state_components = ("models", "optimizer", "pool")
 
     def __init__(
         self,
@@ -225,28 +224,3 @@ class Disagreement(StdNormalizedBonus):
             losses.append(loss.item() / self.n_models)
         self.n_updates += self.gradient_steps
         return {"loss": float(np.mean(losses))}
-
-    def state_dict(self) -> dict[str, Any]:
-        state = {
-            "models": self.models.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "pool": self.pool.state_dict(),
-            "bonus_rms": self.bonus_rms.state_dict(),
-            "generator": self.generator.get_state(),
-            "n_updates": self.n_updates,
-        }
-        if self.encoder is not None:
-            state["encoder"] = self.encoder.state_dict()
-        return state
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        keys = ["models", "optimizer", "pool", "bonus_rms", "generator", "n_updates"]
-        check_state_keys("Disagreement", state, keys + (["encoder"] if self.encoder is not None else []))
-        self.models.load_state_dict(state["models"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.pool.load_state_dict(state["pool"])
-        self.bonus_rms.load_state_dict(state["bonus_rms"])
-        self.generator.set_state(state["generator"].clone())
-        self.n_updates = int(state["n_updates"])
-        if self.encoder is not None:
-            self.encoder.load_state_dict(state["encoder"])

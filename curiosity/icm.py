@@ -24,7 +24,6 @@ References:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch
@@ -32,14 +31,13 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from curiosity.base import StdNormalizedBonus
+from curiosity.base import LearnedBonus
 from curiosity.networks import (
     RingPool,
     check_encoder,
     check_float,
     check_int,
     check_sizes,
-    check_state_keys,
     flat_output_dim,
     image_encoder,
     is_image_space,
@@ -50,7 +48,7 @@ from curiosity.networks import (
 )
 
 
-class ICM(StdNormalizedBonus):
+class ICM(LearnedBonus):
     """Intrinsic Curiosity Module bonus on ``(obs, actions, next_obs)``.
 
     Networks: ``phi`` is ``encoder`` when given (trained with the inverse loss; its output is flattened),
@@ -86,6 +84,7 @@ class ICM(StdNormalizedBonus):
     """
 
     accepts_images = True
+    state_components = ("phi", "inverse_model", "forward_model", "optimizer", "pool")
 
     def __init__(
         self,
@@ -232,28 +231,3 @@ class ICM(StdNormalizedBonus):
         if self.discrete:
             metrics["inverse_accuracy"] = (a_hat.argmax(1) == act.argmax(1)).float().mean().item()
         return metrics
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "phi": self.phi.state_dict(),
-            "inverse_model": self.inverse_model.state_dict(),
-            "forward_model": self.forward_model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "pool": self.pool.state_dict(),
-            "bonus_rms": self.bonus_rms.state_dict(),
-            "generator": self.generator.get_state(),
-            "n_updates": self.n_updates,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        keys = ("phi", "inverse_model", "forward_model", "optimizer", "pool", "bonus_rms", "generator")
-        keys += ("n_updates",)
-        check_state_keys("ICM", state, keys)
-        self.phi.load_state_dict(state["phi"])
-        self.inverse_model.load_state_dict(state["inverse_model"])
-        self.forward_model.load_state_dict(state["forward_model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.pool.load_state_dict(state["pool"])
-        self.bonus_rms.load_state_dict(state["bonus_rms"])
-        self.generator.set_state(state["generator"].clone())
-        self.n_updates = int(state["n_updates"])

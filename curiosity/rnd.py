@@ -24,14 +24,13 @@ References:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch
 from gymnasium import spaces
 from torch import nn
 
-from curiosity.base import StdNormalizedBonus
+from curiosity.base import LearnedBonus
 from curiosity.networks import (
     ImagePreprocessor,
     RingPool,
@@ -39,7 +38,6 @@ from curiosity.networks import (
     check_float,
     check_int,
     check_sizes,
-    check_state_keys,
     flat_output_dim,
     nature_cnn,
     orthogonal_init,
@@ -51,7 +49,7 @@ from curiosity.networks import (
 from curiosity.normalization import RunningMeanStd
 
 
-class RND(StdNormalizedBonus):
+class RND(LearnedBonus):
     """Random Network Distillation bonus on ``next_obs``.
 
     Networks: for vectors, target = MLP ``hidden_sizes -> feature_dim``; for images (no ``encoder``), the
@@ -88,6 +86,7 @@ class RND(StdNormalizedBonus):
     """
 
     accepts_images = True
+    state_components = ("target", "predictor", "optimizer", "obs_rms", "pool")
 
     def __init__(
         self,
@@ -208,32 +207,3 @@ class RND(StdNormalizedBonus):
             losses.append(loss.item())
         self.n_updates += self.gradient_steps
         return {"loss": float(np.mean(losses))}
-
-    def state_dict(self) -> dict[str, Any]:
-        state = {
-            "target": self.target.state_dict(),
-            "predictor": self.predictor.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "obs_rms": self.obs_rms.state_dict(),
-            "bonus_rms": self.bonus_rms.state_dict(),
-            "pool": self.pool.state_dict(),
-            "generator": self.generator.get_state(),
-            "n_updates": self.n_updates,
-        }
-        if self.encoder is not None:
-            state["encoder"] = self.encoder.state_dict()
-        return state
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        keys = ["target", "predictor", "optimizer", "obs_rms", "bonus_rms", "pool", "generator", "n_updates"]
-        check_state_keys("RND", state, keys + (["encoder"] if self.encoder is not None else []))
-        self.target.load_state_dict(state["target"])
-        self.predictor.load_state_dict(state["predictor"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.obs_rms.load_state_dict(state["obs_rms"])
-        self.bonus_rms.load_state_dict(state["bonus_rms"])
-        self.pool.load_state_dict(state["pool"])
-        self.generator.set_state(state["generator"].clone())
-        self.n_updates = int(state["n_updates"])
-        if self.encoder is not None:
-            self.encoder.load_state_dict(state["encoder"])

@@ -30,6 +30,7 @@ import torch
 import tyro
 from scipy.optimize import linear_sum_assignment
 
+from benchmarks.provenance import command_line
 from curiosity.runtime import configure_torch
 from generative.mnist import load_mnist
 from generative.train_infogan import InfoGANConfig, train
@@ -54,6 +55,8 @@ class BenchmarkConfig:
     """Show tqdm progress bars."""
     threads: int | None = None
     """Torch threads (None: ``$TORCH_THREADS``, else all cores)."""
+    leak: float = 0.01
+    """Leaky-ReLU slope of D/Q: 0.01 in the original code, 0.1 in the paper's appendix."""
 
 
 def cluster_error(predicted: np.ndarray, labels: np.ndarray) -> tuple[float, dict[int, int]]:
@@ -124,6 +127,7 @@ def run_seed(seed: int, config: BenchmarkConfig) -> dict[str, Any]:
         seed=seed,
         progress=config.progress,
         threads=config.threads,
+        leak=config.leak,
     )
     result = train(train_config)
     images, labels = load_mnist("test")
@@ -173,8 +177,10 @@ def summarise(results: list[dict[str, Any]], config: BenchmarkConfig) -> dict[st
         "seconds_per_iteration": [r["seconds_per_iteration"] for r in results],
         "iterations": [r["iterations"] for r in results],
         "torch_threads": [r["torch_threads"] for r in results],
+        "leak": config.leak,
         "paper_error": PAPER_ERROR,
         "figures": figures,
+        "command": command_line("benchmarks.infogan_mnist"),
     }
     (config.results_dir / "infogan_mnist.json").write_text(json.dumps(summary, indent=2) + "\n")
     (config.results_dir / "infogan_mnist.md").write_text(report(summary, results))
@@ -190,8 +196,9 @@ def report(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
     lines = [
         "# InfoGAN on MNIST: unsupervised classification by the categorical code",
         "",
-        "Command: `python -m benchmarks.infogan_mnist --seeds " + " ".join(map(str, summary["seeds"])) + "`",
-        "(paper schedule: 5,000 iterations of batch 128, Adam beta1 0.5, lr 2e-4 D/Q and 1e-3 G, lambda 1).",
+        f"Command: `{summary['command']}`",
+        "(paper schedule: 5,000 iterations of batch 128, Adam beta1 0.5, lr 2e-4 D/Q and 1e-3 G, lambda 1;",
+        f"leaky-ReLU slope {summary['leak']}).",
         "Each categorical code value is matched to a digit by the Hungarian algorithm on the 10,000",
         "test images.",
         "",
@@ -229,9 +236,25 @@ def report(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    """Run the missing seeds, then write the summary."""
-    config = tyro.cli(BenchmarkConfig)
+def check_reusable(result: dict[str, Any], config: BenchmarkConfig, path: Path) -> None:
+    """Refuse a finished seed made with other settings than ``config``'s (it would mix two experiments).
+
+    Raises:
+        SystemExit: the seed's iterations or leaky-ReLU slope differ; names the file and the settings.
+    """
+    made = (result["config"]["iterations"], result["config"].get("leak", 0.01))
+    wanted = (config.iterations, config.leak)
+    if made != wanted:
+        raise SystemExit(
+            f"{path} was made with {made[0]} iterations and leak {made[1]}, not {wanted[0]} and {wanted[1]}: "
+            "give another --results-dir, or delete the file to rerun the seed"
+        )
+
+
+def main(config: BenchmarkConfig | None = None) -> dict[str, Any]:
+    """Run the missing seeds, then write the summary; returns it."""
+    if config is None:
+        config = tyro.cli(BenchmarkConfig)
     configure_torch(config.threads)
     config.results_dir.mkdir(parents=True, exist_ok=True)
     results = []
@@ -240,6 +263,7 @@ def main() -> None:
         if path.is_file():
             print(f"seed {seed}: already done ({path})")
             result = json.loads(path.read_text())
+            check_reusable(result, config, path)
         else:
             result = run_seed(seed, config)
             path.write_text(json.dumps(result, indent=2) + "\n")
@@ -247,6 +271,7 @@ def main() -> None:
         results.append(result)
         summary = summarise(results, config)
     print(json.dumps({k: summary[k] for k in ("error_per_seed", "error_median", "minutes_per_seed")}))
+    return summary
 
 
 if __name__ == "__main__":

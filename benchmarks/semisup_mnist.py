@@ -22,14 +22,12 @@ References:
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import shutil
 import statistics
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.provenance import command_line
 from generative.train_gan import TrainGanConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +123,7 @@ def _summarise(args: Args, main: list[dict], ablations: dict[str, dict]) -> dict
         "minutes_per_seed": [r["minutes"] for r in main],
         "seconds_per_epoch": [r["seconds_per_epoch"] for r in main],
         "target": "<= 0.015 test error within 120 minutes on 2 CPU cores",
-        "command": command_line(),
+        "command": command_line("benchmarks.semisup_mnist"),
         "paper": {"test_error": 0.0093, "std": 0.00065, "epochs": 300},
         "ablations": {
             k: {
@@ -180,13 +178,6 @@ def _report(args: Args, s: dict) -> None:
 
 def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.2%}"
-
-
-def command_line() -> str:
-    """This process's command line as one would retype it (with ``TORCH_THREADS`` when set)."""
-    threads = os.environ.get("TORCH_THREADS")
-    prefix = f"env TORCH_THREADS={threads} " if threads else ""
-    return prefix + "python -m benchmarks.semisup_mnist " + shlex.join(sys.argv[1:])
 
 
 def main(args: Args | None = None) -> dict:

@@ -1,6 +1,7 @@
 """The semi-supervised MNIST benchmark's bookkeeping (no training here)."""
 
 import json
+import typing
 
 import pytest
 
@@ -37,3 +38,15 @@ def test_the_report_carries_the_command_that_ran(tmp_path, monkeypatch):
     assert summary["command"] == expected
     report = (tmp_path / "semisup_mnist.md").read_text()
     assert f"Command: `{summary['command']}`" in report and "| 0 | 2.00% | 1.50% |" in report
+
+
+def test_every_ablation_can_be_chosen_by_name_and_runs_alone(tmp_path, monkeypatch):
+    assert set(typing.get_args(semisup_mnist.AblationName)) == set(semisup_mnist.ABLATIONS)
+    trained = []
+    monkeypatch.setattr(semisup_mnist, "_run", lambda args, name, seed, overrides: trained.append(name) or {
+        "seed": seed, "overrides": overrides, "test_error": 0.02, "test_error_raw": 0.02, "minutes": 1.0,
+        "seconds_per_epoch": 1.0})
+    args = semisup_mnist.Args(seeds=[], ablation_names=("minibatch_discrimination",), results_dir=tmp_path)
+    summary = semisup_mnist.main(args)
+    assert trained == ["minibatch_discrimination"]
+    assert list(summary["ablations"]) == ["minibatch_discrimination"]

@@ -48,3 +48,11 @@ def test_every_field_is_documented():
             assert f'{field.name}:' in source
             after = source.split(f"    {field.name}:", 1)[1].splitlines()[1].strip()
             assert after.startswith('"""'), f"{cls.__name__}.{field.name} has no docstring"
+
+
+def test_the_suite_help_names_every_registered_suite():
+    from benchmarks.suites import SUITES
+
+    source = __import__("inspect").getsource(BenchRun)
+    suite_doc = source.split("    suite:", 1)[1].splitlines()[1]
+    assert all(name in suite_doc for name in SUITES), suite_doc

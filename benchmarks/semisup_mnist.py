@@ -142,9 +142,38 @@ def _summarise(args: Args, main: list[dict], ablations: dict[str, dict]) -> dict
             }
             for k, v in ablations.items()
         },
+        "curves": _plot_curves(args, main, ablations),
     }
     (args.results_dir / "semisup_mnist.json").write_text(json.dumps(summary, indent=1))
     return summary
+
+
+def _plot_curves(args: Args, main: list[dict], ablations: dict[str, dict]) -> str | None:
+    """Test error (averaged weights, log scale) per epoch of every run, with the target and the paper's
+    number; written as ``semisup_mnist_curves.png``. Returns the file name, or None without runs."""
+    runs = [(f"main, seed {r['seed']}", r) for r in main] + [
+        (f"{name}, seed {r['seed']}", r) for name, r in ablations.items()
+    ]
+    runs = [(label, r) for label, r in runs if r.get("history")]
+    if not runs:
+        return None
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.2))
+    ax = fig.add_subplot()
+    for label, r in runs:
+        epochs = [h["epoch"] for h in r["history"]]
+        ax.plot(epochs, [100 * h["test_error"] for h in r["history"]], label=label,
+                linestyle="-" if label.startswith("main") else "--")
+    ax.axhline(1.5, color="grey", linewidth=0.8, linestyle=":", label="target 1.5%")
+    ax.axhline(0.93, color="black", linewidth=0.8, linestyle=":", label="paper 0.93% (300 epochs)")
+    ax.set(yscale="log", xlabel="epoch", ylabel="test error (%)",
+           title=f"Semi-supervised MNIST, {10 * args.labels_per_class} labels")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    name = "semisup_mnist_curves.png"
+    fig.savefig(args.results_dir / name, dpi=110)
+    return name
 
 
 def _report(args: Args, s: dict) -> None:
@@ -177,6 +206,8 @@ def _report(args: Args, s: dict) -> None:
         for name, a in s["ablations"].items():
             lines.append(f"| {name} ({a['overrides']}) | {a['seed']} | {a['test_error']:.2%} | "
                          f"{_percent(a.get('test_error_raw'))} |")
+    if s.get("curves"):
+        lines += ["", f"![test error per epoch]({s['curves']})"]
     if s["seeds"]:
         lines += ["", f"![samples](semisup_mnist_samples_seed{s['seeds'][0]}.png)"]
     lines += ["", f"Command: `{s['command']}`", ""]

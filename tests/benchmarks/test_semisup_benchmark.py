@@ -38,6 +38,8 @@ def test_the_report_carries_the_command_that_ran(tmp_path, monkeypatch):
     assert summary["command"] == expected
     report = (tmp_path / "semisup_mnist.md").read_text()
     assert f"Command: `{summary['command']}`" in report and "| 0 | 2.00% | 1.50% |" in report
+    assert "![test error per epoch](semisup_mnist_curves.png)" in report
+    assert (tmp_path / "semisup_mnist_curves.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_every_ablation_can_be_chosen_by_name_and_runs_alone(tmp_path, monkeypatch):

@@ -224,6 +224,9 @@ def main(args: Args | None = None) -> dict:
         import tyro
 
         args = tyro.cli(Args)
+    unknown = [name for name in args.ablation_names if name not in ABLATIONS]
+    if unknown:
+        raise ValueError(f"unknown ablation(s) {unknown}; known: {list(ABLATIONS)}")
     args.results_dir.mkdir(parents=True, exist_ok=True)
     main_runs: list[dict] = []
     for seed in args.seeds:

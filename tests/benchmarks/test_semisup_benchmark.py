@@ -52,3 +52,10 @@ def test_every_ablation_can_be_chosen_by_name_and_runs_alone(tmp_path, monkeypat
     summary = semisup_mnist.main(args)
     assert trained == ["minibatch_discrimination"]
     assert list(summary["ablations"]) == ["minibatch_discrimination"]
+
+
+def test_an_unknown_ablation_is_named_before_anything_runs(tmp_path):
+    args = semisup_mnist.Args(seeds=[0], ablation_names=("no_dropout",), results_dir=tmp_path / "out")
+    with pytest.raises(ValueError, match=r"unknown ablation\(s\) \['no_dropout'\]"):
+        semisup_mnist.main(args)
+    assert not (tmp_path / "out").exists()

@@ -33,7 +33,6 @@ from generative.train_gan import TrainGanConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-# ablations: the main configuration with one switch flipped
 #: the ablations, as changes to the main run (feature matching, no minibatch discrimination, as in the paper's
 #: semi-supervised MNIST code): the generator's standard GAN loss instead of feature matching; and minibatch
 #: discrimination added to the discriminator (the paper found it gives better samples, a worse classifier)

@@ -286,10 +286,15 @@ def plot_visitation(out: Path, task: str, methods: dict[str, list[dict[str, Any]
             panels[method] = (total, edges, n)
     if not panels:
         return []
-    fig = _figure(figsize=(4.2 * len(panels), 3.6))
-    axes = fig.subplots(1, len(panels), squeeze=False)
+    # At most three panels a row, so six methods stay legible rather than one very wide strip.
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
+    fig = _figure(figsize=(4.2 * cols, 3.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for unused in axes[len(panels):]:
+        unused.set_axis_off()
     vmax = max(float(np.log1p(hist).max()) for hist, _, _ in panels.values()) or 1.0
-    for ax, (method, (hist, (xedges, yedges), n)) in zip(axes[0], panels.items(), strict=True):
+    for ax, (method, (hist, (xedges, yedges), n)) in zip(axes, panels.items(), strict=False):
         image = ax.imshow(np.log1p(hist.T), origin="lower", aspect="auto", cmap="viridis", vmin=0.0,
                           vmax=vmax, extent=(xedges[0], xedges[-1], yedges[0], yedges[-1]))
         coverage = float(np.mean(hist > 0))

@@ -114,3 +114,25 @@ def test_curve_helpers_against_hand_computed_values():
     assert half == pytest.approx([12.7062047] * 3)
     grid, mean, half = mean_curve([(np.array([0.0, 4.0]), np.array([1.0, 3.0]))], grid_points=3)
     assert mean == pytest.approx([1.0, 2.0, 3.0]) and half == pytest.approx([0.0, 0.0, 0.0])
+
+
+def _png_size(path):
+    header = path.read_bytes()[16:24]  # IHDR: width, height as big-endian 32-bit integers
+    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+
+
+def test_visitation_figure_wraps_into_rows_of_three(tmp_path):
+    car = "SparseMountainCar-v0"
+    one_row = tmp_path / "two_methods"
+    for method in ("none", "vime"):
+        make_run(one_row, car, method, 0, 0.0, False, None, visitation=np.eye(2))
+    two_rows = tmp_path / "five_methods"
+    for method in ("none", "vime", "rnd", "icm", "simhash"):
+        make_run(two_rows, car, method, 0, 0.0, False, None, visitation=np.eye(2))
+    report(one_row)
+    report(two_rows)
+    width2, height2 = _png_size(one_row / f"visitation_{car}.png")
+    width5, height5 = _png_size(two_rows / f"visitation_{car}.png")
+    # 4.2 x 3.6 inches a panel at 110 dpi: two panels side by side; five as 3 + 2 in two rows
+    assert (width2, height2) == (round(2 * 4.2 * 110), round(3.6 * 110))
+    assert (width5, height5) == (round(3 * 4.2 * 110), round(2 * 3.6 * 110))

@@ -80,12 +80,15 @@ def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
 
 def group_runs(records: dict[str, dict[str, Any]], method_order: list[str] | None = None
                ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """task id -> method name -> run records (sorted by seed); tasks sorted, methods in ``method_order``
-    then :data:`PREFERRED_ORDER` then alphabetically."""
+    """task id -> method name -> run records (sorted by seed); tasks sorted, methods in
+    :data:`PREFERRED_ORDER` (the baseline, then VIME), then ``method_order``, then alphabetically.
+
+    The baseline and VIME lead every table, even when the latest sweep (``method_order``) ran only others.
+    """
     groups: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for record in records.values():
         groups[record["job"]["env_id"]][record["job"]["method"]].append(record)
-    order = list(method_order or []) + [m for m in PREFERRED_ORDER if m not in (method_order or [])]
+    order = list(PREFERRED_ORDER) + [m for m in method_order or [] if m not in PREFERRED_ORDER]
 
     def rank(method: str) -> tuple[int, str]:
         return (order.index(method) if method in order else len(order), method)

@@ -136,3 +136,12 @@ def test_visitation_figure_wraps_into_rows_of_three(tmp_path):
     # 4.2 x 3.6 inches a panel at 110 dpi: two panels side by side; five as 3 + 2 in two rows
     assert (width2, height2) == (round(2 * 4.2 * 110), round(3.6 * 110))
     assert (width5, height5) == (round(3 * 4.2 * 110), round(2 * 3.6 * 110))
+
+
+def test_baseline_and_vime_lead_the_table_whatever_the_latest_sweep_ran(tmp_path):
+    car = "SparseMountainCar-v0"
+    for method in ("simhash", "rnd", "none", "vime", "custom"):
+        make_run(tmp_path, car, method, 0, 0.0, False, None)
+    (tmp_path / "suite.json").write_text(json.dumps([{"method": m} for m in ("simhash", "rnd")]))
+    summary = report(tmp_path, plots=False)
+    assert list(summary[car]) == ["none", "vime", "simhash", "rnd", "custom"]

@@ -118,3 +118,16 @@ def test_ctrl_c_stops_cleanly(tmp_path, sweep_env):
     assert "Traceback" not in stderr
     wait_for(lambda: not alive(worker), "the worker to be stopped", timeout=10)
     assert not list(out.rglob("result.json")) and not list(out.rglob("error.txt"))
+
+
+def test_ctrl_c_is_held_while_a_worker_may_be_spawning():
+    from benchmarks.backends import _sigint_deferred
+
+    reached_end_of_block = False
+    with pytest.raises(KeyboardInterrupt):
+        with _sigint_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # a delivered signal would raise here
+            reached_end_of_block = True
+        time.sleep(0.05)  # ... and is delivered once the block ends
+    assert reached_end_of_block

@@ -15,9 +15,7 @@ import os
 import shutil
 import signal
 import sys
-import threading
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -46,15 +44,11 @@ class LocalBackend:
         return len(self.futures)
 
     def submit(self, job: Job) -> None:
-        # Submitting may spawn a worker. A Ctrl-C landing between its fork and the pool's bookkeeping would
-        # leave a live worker the pool cannot kill, and the driver would hang at exit until that run ends;
-        # so Ctrl-C waits until the worker is registered.
-        with _sigint_deferred():
-            if self.executor is None:
-                self.executor = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_init_local_worker, initargs=(os.getpid(),))
-            self.futures[self.executor.submit(execute_job, job, str(self.scratch_root))] = job
+        if self.executor is None:
+            self.executor = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_local_worker, initargs=(os.getpid(),))
+        self.futures[self.executor.submit(execute_job, job, str(self.scratch_root))] = job
 
     def wait(self, timeout: float) -> list[tuple[Job, dict[str, Any] | None]]:
         done, _ = concurrent.futures.wait(self.futures, timeout, concurrent.futures.FIRST_COMPLETED)
@@ -95,25 +89,6 @@ def _kill_workers(executor: concurrent.futures.ProcessPoolExecutor) -> None:
             with contextlib.suppress(Exception):
                 process.kill()
     executor.shutdown(wait=False, cancel_futures=True)
-
-
-@contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Inside the block a Ctrl-C (SIGINT) is only recorded; the previous handler gets it when the block
-    ends (in the main thread; elsewhere signals cannot be handled and the block does nothing)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[Any] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received and callable(previous):
-            previous(signal.SIGINT, received[0])
-        elif received and previous == signal.SIG_DFL:
-            raise KeyboardInterrupt
 
 
 def _init_local_worker(parent_pid: int) -> None:

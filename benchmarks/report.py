@@ -297,7 +297,7 @@ def plot_visitation(out: Path, task: str, methods: dict[str, list[dict[str, Any]
     for unused in axes[len(panels):]:
         unused.set_axis_off()
     vmax = max(float(np.log1p(hist).max()) for hist, _, _ in panels.values()) or 1.0
-    for ax, (method, (hist, (xedges, yedges), n)) in zip(axes, panels.items(), strict=False):
+    for ax, (method, (hist, (xedges, yedges), n)) in zip(axes[: len(panels)], panels.items(), strict=True):
         image = ax.imshow(np.log1p(hist.T), origin="lower", aspect="auto", cmap="viridis", vmin=0.0,
                           vmax=vmax, extent=(xedges[0], xedges[-1], yedges[0], yedges[-1]))
         coverage = float(np.mean(hist > 0))

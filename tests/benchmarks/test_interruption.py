@@ -121,4 +121,3 @@ def test_ctrl_c_stops_cleanly(tmp_path, sweep_env):
     assert "Traceback" not in stderr
     wait_for(lambda: not alive(worker), "the worker to be stopped", timeout=10)
     assert not list(out.rglob("result.json")) and not list(out.rglob("error.txt"))
-

@@ -38,6 +38,8 @@ class TrainArgs:
     """Extra keyword arguments of the algorithm, as JSON (e.g. '{"n_steps": 2048}')."""
     bonus_kwargs: str = "{}"
     """Extra keyword arguments of the bonus, as JSON (e.g. '{"hidden_sizes": [64, 64]}')."""
+    env_kwargs: str = "{}"
+    """Keyword arguments of gym.make, as JSON (e.g. '{"frame_stack": 2}' for a pixel task)."""
     threads: int | None = None
     """Torch threads (default: all cores)."""
 
@@ -73,7 +75,7 @@ def train(args: TrainArgs) -> dict:
         algo_kwargs=_parse_json(args.algo_kwargs, "algo_kwargs"),
         bonus_kwargs=_parse_json(args.bonus_kwargs, "bonus_kwargs"),
         n_envs=args.n_envs, mode=args.mode, train_freq=args.train_freq, tensorboard=True,
-        progress_bar=True, threads=args.threads,
+        progress_bar=True, threads=args.threads, env_kwargs=_parse_json(args.env_kwargs, "env_kwargs"),
     )  # fmt: skip
     _print_metrics(f"{args.algo} + {args.bonus} on {args.env}", metrics)
     return metrics

@@ -60,17 +60,19 @@ def build(
     bonus_kwargs: dict[str, Any] | None = None,
     mode: str = "auto",
     tensorboard_log: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
 ) -> tuple[BaseAlgorithm, CuriosityVecEnv | None]:
     """The model (and its curiosity wrapper, ``None`` for ``bonus="none"``) of a run.
 
     ``mode="auto"`` picks the original semantics: ``"rollout"`` for on-policy algorithms, ``"relabel"``
-    (fresh bonuses at sample time) for off-policy ones.
+    (fresh bonuses at sample time) for off-policy ones. ``env_kwargs`` go to every ``gym.make`` of the task
+    (the training copies and an encoder's pretraining frames alike).
     """
     check_choices(env_id, algo, bonus)
     set_random_seed(seed)
     algo_cls = ALGOS[algo]
     algo_kwargs = dict(algo_kwargs or {})
-    venv = make_vec_env(env_id, n_envs=n_envs, seed=seed)
+    venv = make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs)
     wrapper = None
     if bonus != "none":
         off_policy = issubclass(algo_cls, OffPolicyAlgorithm)
@@ -78,7 +80,7 @@ def build(
             mode = "relabel" if off_policy else "rollout"
         if mode == "relabel":
             algo_kwargs.setdefault("replay_buffer_class", CuriosityReplayBuffer)
-        kwargs = {"seed": seed, **resolve_bonus_kwargs(env_id, bonus_kwargs, seed)}
+        kwargs = {"seed": seed, **resolve_bonus_kwargs(env_id, bonus_kwargs, seed, env_kwargs)}
         if eta is not None:
             kwargs["eta"] = eta
         wrapper = CuriosityVecEnv(venv, bonus, mode=mode, bonus_kwargs=kwargs)
@@ -105,6 +107,7 @@ def run_experiment(
     progress_bar: bool = False,
     threads: int | None = 1,
     save: bool = True,
+    env_kwargs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train, record and save one run; return its final metrics.
 
@@ -125,6 +128,7 @@ def run_experiment(
         progress_bar: show SB3's progress bar.
         threads: torch threads (``None``: all cores).
         save: save ``model.zip`` and ``bonus.pt``.
+        env_kwargs: keyword arguments of ``gym.make`` (e.g. ``{"frame_stack": 2}`` for a pixel task).
 
     Returns:
         ``final_return`` (mean extrinsic return of the last 10% of episodes, at least one),
@@ -139,12 +143,12 @@ def run_experiment(
     config = {
         "env_id": env_id, "algo": algo, "bonus": bonus, "total_timesteps": int(total_timesteps),
         "seed": seed, "eta": eta, "algo_kwargs": algo_kwargs or {}, "bonus_kwargs": bonus_kwargs or {},
-        "n_envs": n_envs, "mode": mode, "train_freq": train_freq,
+        "n_envs": n_envs, "mode": mode, "train_freq": train_freq, "env_kwargs": env_kwargs or {},
     }  # fmt: skip
     (out / "config.json").write_text(json.dumps(config, indent=2))
     model, wrapper = build(
         env_id, algo, bonus, seed, n_envs, eta, algo_kwargs, bonus_kwargs, mode,
-        tensorboard_log=str(out / "tb") if tensorboard else None,
+        tensorboard_log=str(out / "tb") if tensorboard else None, env_kwargs=env_kwargs,
     )  # fmt: skip
     recorder = EpisodeRecorder(out)
     callbacks = [recorder] if wrapper is None else [CuriosityCallback(train_freq=train_freq), recorder]
@@ -188,7 +192,7 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, deterministic: bool = 
             raise FileNotFoundError(f"{run_dir / name} is missing: is {run_dir} a run directory?")
     config = json.loads((run_dir / "config.json").read_text())
     model = ALGOS[config["algo"]].load(run_dir / "model.zip", device="cpu")
-    env = gym.make(config["env_id"])
+    env = gym.make(config["env_id"], **config.get("env_kwargs", {}))
     returns, successes = [], []
     for episode in range(episodes):
         obs, _ = env.reset(seed=10_000 + episode)

@@ -13,7 +13,8 @@ can ask for ``bonus="vime-latent", bonus_kwargs={"encoder": "vae"}`` with JSON-f
 | ``pretrain_steps`` | ``train_step`` calls on them (0: an untrained encoder) | 500 |
 | ``pretrain_batch_size`` | frames per step | 64 |
 
-The frames come from ``gym.make(env_id)`` seeded with ``seed + 10_000`` (not the training env's stream).
+The frames come from ``gym.make(env_id, **env_kwargs)`` seeded with ``seed + 10_000`` (not the training env's
+stream).
 """
 
 from __future__ import annotations
@@ -42,13 +43,16 @@ def policy_for(observation_space: spaces.Space) -> str:
     return "CnnPolicy" if is_image_space(observation_space) else "MlpPolicy"
 
 
-def resolve_bonus_kwargs(env_id: str, bonus_kwargs: dict[str, Any] | None, seed: int = 0) -> dict[str, Any]:
+def resolve_bonus_kwargs(
+    env_id: str, bonus_kwargs: dict[str, Any] | None, seed: int = 0, env_kwargs: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """``bonus_kwargs`` with a named ``encoder`` replaced by a pretrained module (unchanged otherwise).
 
     Args:
         env_id: the task; its observations must be images when an encoder is named.
         bonus_kwargs: the bonus's keyword arguments, possibly with the keys of :data:`ENCODER_KEYS`.
         seed: the run's seed (the encoder's weights and its pretraining data derive from it).
+        env_kwargs: keyword arguments of ``gym.make`` for the pretraining frames (as for training).
 
     Returns:
         New keyword arguments for the bonus: ``encoder`` is a ``torch.nn.Module``, the other
@@ -76,6 +80,7 @@ def resolve_bonus_kwargs(env_id: str, bonus_kwargs: dict[str, Any] | None, seed:
         frames=int(settings.get("pretrain_frames", 2000)),
         steps=int(settings.get("pretrain_steps", 500)),
         batch_size=int(settings.get("pretrain_batch_size", 64)),
+        env_kwargs=env_kwargs,
     )
     return kwargs
 
@@ -88,13 +93,16 @@ def build_encoder(
     frames: int = 2000,
     steps: int = 500,
     batch_size: int = 64,
+    env_kwargs: dict[str, Any] | None = None,
 ) -> StateEncoder:
     """An encoder for ``env_id``'s frames, pretrained on ``frames`` random-policy observations.
+
+    ``env_kwargs`` go to ``gym.make``, so that the frames match the training env's (e.g. ``frame_stack``).
 
     Raises:
         ValueError: the task's observations are not images.
     """
-    env = gym.make(env_id)
+    env = gym.make(env_id, **(env_kwargs or {}))
     try:
         if not is_image_space(env.observation_space):
             raise ValueError(
@@ -102,7 +110,9 @@ def build_encoder(
                 "task (e.g. PixelSparseMountainCar-v0)"
             )
         shape = env.observation_space.shape
-        encoder = make_encoder(name, shape, **{"seed": seed, **(encoder_kwargs or {})})
+        # stacked frames: the encoder encodes each frame and concatenates the features
+        stack = (env_kwargs or {}).get("frame_stack", 1)
+        encoder = make_encoder(name, shape, **{"seed": seed, "frame_stack": stack, **(encoder_kwargs or {})})
         if steps > 0:
             data = collect_frames(env, frames, seed=seed + PRETRAIN_SEED_OFFSET)
             pretrain_encoder(encoder, np.asarray(data), steps=steps, batch_size=batch_size, seed=seed)

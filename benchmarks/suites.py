@@ -33,7 +33,7 @@ from typing import Any
 DEFAULT_JOB = "agents.experiment.run_experiment"
 
 #: setting keys whose values are dicts merged key by key (later layers win per key) instead of replaced
-MERGED_KEYS = ("algo_kwargs", "bonus_kwargs", "policy_kwargs")
+MERGED_KEYS = ("algo_kwargs", "bonus_kwargs", "policy_kwargs", "env_kwargs")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,16 +280,19 @@ def _vime_pixels() -> Suite:
     """Exploration from pixels: VIME on a pretrained frame VAE's latents against RND on the frames.
 
     Tasks: ``PixelSparseMountainCar-v0`` (300k steps) and MiniGrid ``PixelDoorKey-v0`` (200k steps), both
-    64x64 RGB (``envs.pixels``). Methods: no bonus; ``vime-latent`` (``agents.pixels`` builds and pretrains
-    the encoder from ``bonus_kwargs``; eta 1e-4 on MountainCar, 1e-3 on DoorKey); RND on the raw frames (its
+    64x64 RGB (``envs.pixels``). MountainCar stacks two frames: one frame shows the car's position but not
+    its velocity, so a policy (and a dynamics model) seeing one frame cannot tell a car swinging up from one
+    falling back; a DoorKey frame shows the whole state. Methods: no bonus; ``vime-latent``
+    (``agents.pixels`` builds and pretrains the encoder from ``bonus_kwargs``, one per stacked frame; eta
+    1e-3, as ``vime-sparse`` uses on every task); RND on the raw frames (its
     own CNNs), normalised by the running std of its bonuses and weighted by VIME's eta. Three seeds.
     """
     tasks = (
-        TaskSpec("PixelSparseMountainCar-v0", "ppo", 300_000, algo_kwargs=PPO_PIXELS),
+        TaskSpec("PixelSparseMountainCar-v0", "ppo", 300_000, algo_kwargs=PPO_PIXELS,
+                 settings={"env_kwargs": {"frame_stack": 2}}),
         TaskSpec("PixelDoorKey-v0", "ppo", 200_000, algo_kwargs={**PPO_PIXELS, "ent_coef": 0.01}),
     )
-    vime = MethodSpec("vime-latent", "vime-latent", eta=1e-3, bonus_kwargs=PIXEL_ENCODER,
-                      overrides={"PixelSparseMountainCar-v0": {"eta": 1e-4}})
+    vime = MethodSpec("vime-latent", "vime-latent", eta=1e-3, bonus_kwargs=PIXEL_ENCODER)
     rnd = dataclasses.replace(vime, name="rnd", bonus="rnd", bonus_kwargs={"normalize_bonus": True})
     methods = (MethodSpec("none", "none"), vime, rnd)
     return Suite("vime-pixels", tasks, methods, seeds=3,

@@ -3,8 +3,10 @@
 import json
 
 import pytest
+from stable_baselines3 import PPO
 
 from agents.experiment import evaluate_run, run_experiment
+from agents.pixels import build_encoder
 from benchmarks.cli import main as curiosity
 
 TINY_PPO = {"n_steps": 64, "batch_size": 32, "n_epochs": 1}
@@ -59,3 +61,19 @@ def test_unknown_command_exits_with_usage(capsys):
         curiosity(["fly"])
     assert exit_info.value.code == 2
     assert "unknown command" in capsys.readouterr().err
+
+
+def test_env_kwargs_reach_training_encoder_pretraining_and_evaluation(tmp_path):
+    """Two stacked 64x64 RGB frames are 6 channels everywhere: the policy, VIME's encoder, the evaluation."""
+    out = tmp_path / "pixels"
+    curiosity(["train", "--env", "PixelSparseMountainCar-v0", "--bonus", "vime-latent", "--timesteps", "64",
+               "--out", str(out), "--algo-kwargs", json.dumps(TINY_PPO), "--threads", "1",
+               "--env-kwargs", json.dumps({"frame_stack": 2}),
+               "--bonus-kwargs", json.dumps({**TINY_VIME, "encoder": "ae", "pretrain_frames": 16,
+                                             "pretrain_steps": 1, "pretrain_batch_size": 8})])  # fmt: skip
+    assert json.loads((out / "config.json").read_text())["env_kwargs"] == {"frame_stack": 2}
+    # SB3 moves the channels first
+    assert PPO.load(out / "model.zip", device="cpu").observation_space.shape == (6, 64, 64)
+    assert evaluate_run(out, episodes=1)["episodes"] == 1  # the evaluation env stacks frames too
+    encoder = build_encoder("PixelSparseMountainCar-v0", "ae", steps=0, env_kwargs={"frame_stack": 2})
+    assert encoder.frame_stack == 2 and encoder.feature_dim == 2 * encoder.per_frame_dim

@@ -33,14 +33,15 @@ from typing import Any
 import numpy as np
 
 from benchmarks.runner import atomic_write, failed_runs, finished_runs
+from benchmarks.suites import SUITES
 
 logger = logging.getLogger(__name__)
 
 #: metric names of each (task, method) entry of summary.json
 SUMMARY_KEYS = ("success_rate", "final_return_mean", "final_return_sem", "steps_to_first_success_median",
                 "n_seeds")
-#: methods shown first (in this order) in tables and plots
-PREFERRED_ORDER = ("none", "vime")
+#: methods shown first (in this order) in tables and plots; the registered suites' order follows
+PREFERRED_ORDER = ("none", "vime", "vime-latent")
 
 
 def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
@@ -65,7 +66,7 @@ def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
     if smooth < 1 or grid_points < 2:
         raise ValueError(f"smooth must be >= 1 and grid_points >= 2, got smooth={smooth}, "
                          f"grid_points={grid_points}")
-    groups = group_runs(finished_runs(out), _method_order(out))
+    groups = group_runs(finished_runs(out), registered_method_order())
     summary = {task: {method: summarize(records) for method, records in methods.items()}
                for task, methods in groups.items()}
     atomic_write(out / "summary.json", json.dumps(summary, indent=2).encode())
@@ -82,8 +83,6 @@ def group_runs(records: dict[str, dict[str, Any]], method_order: list[str] | Non
                ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """task id -> method name -> run records (sorted by seed); tasks sorted, methods in
     :data:`PREFERRED_ORDER` (the baseline, then VIME), then ``method_order``, then alphabetically.
-
-    The baseline and VIME lead every table, even when the latest sweep (``method_order``) ran only others.
     """
     groups: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for record in records.values():
@@ -126,13 +125,9 @@ def _number(value: Any) -> float:
         return math.nan
 
 
-def _method_order(out: Path) -> list[str]:
-    """Methods in the order of the latest sweep's ``suite.json`` (if readable)."""
-    try:
-        jobs = json.loads((out / "suite.json").read_text())
-        return list(dict.fromkeys(job["method"] for job in jobs))
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
+def registered_method_order() -> list[str]:
+    """Method names in the order the registered suites declare them (fixed, whichever sweep ran last)."""
+    return list(dict.fromkeys(m.name for suite in SUITES.values() for m in suite.methods))
 
 
 # --- markdown -------------------------------------------------------------------------------------------

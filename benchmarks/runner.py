@@ -4,7 +4,7 @@ Layout of an output directory ``OUT``::
 
     OUT/command.txt                      the exact command line of the latest sweep
     OUT/commands.log                     every sweep's time, working directory and command line
-    OUT/suite.json                       the expanded jobs of the latest sweep
+    OUT/suite.json                       the expanded jobs of every sweep (a rerun job: its latest spec)
     OUT/runs/{env_id}/{method}/seed{n}/  the job's files (curve.csv, visitation.npz, ...) and result.json
     OUT/.scratch/                        per-attempt scratch directories of the local backend
 
@@ -353,7 +353,21 @@ def _write_sweep_files(out: Path, job_list: list[Job], command: str | None) -> N
     atomic_write(out / "command.txt", (command + "\n").encode())
     with open(out / "commands.log", "a") as log:
         log.write(f"{now_utc()}\t{os.getcwd()}\t{command}\n")
-    atomic_write(out / "suite.json", json.dumps([j.spec() for j in job_list], indent=1).encode())
+    # sweeps are often run a task or a method at a time: keep the jobs of the earlier ones
+    specs = {spec["run_id"]: spec for spec in _read_specs(out / "suite.json")}
+    specs.update((job.run_id, job.spec()) for job in job_list)
+    atomic_write(out / "suite.json", json.dumps(list(specs.values()), indent=1).encode())
+
+
+def _read_specs(path: Path) -> list[dict[str, Any]]:
+    """The job specs of an earlier ``suite.json`` (none if it is missing or unreadable)."""
+    try:
+        specs = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(specs, list):
+        return []
+    return [spec for spec in specs if isinstance(spec, dict) and "run_id" in spec]
 
 
 @contextlib.contextmanager

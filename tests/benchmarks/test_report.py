@@ -138,10 +138,11 @@ def test_visitation_figure_wraps_into_rows_of_three(tmp_path):
     assert (width5, height5) == (round(3 * 4.2 * 110), round(2 * 3.6 * 110))
 
 
-def test_baseline_and_vime_lead_the_table_whatever_the_latest_sweep_ran(tmp_path):
+def test_tables_follow_the_suites_method_order_whatever_the_latest_sweep_ran(tmp_path):
     car = "SparseMountainCar-v0"
-    for method in ("simhash", "rnd", "none", "vime", "custom"):
+    for method in ("simhash", "custom", "rnd", "none", "disagreement", "vime", "icm"):
         make_run(tmp_path, car, method, 0, 0.0, False, None)
     (tmp_path / "suite.json").write_text(json.dumps([{"method": m} for m in ("simhash", "rnd")]))
     summary = report(tmp_path, plots=False)
-    assert list(summary[car]) == ["none", "vime", "simhash", "rnd", "custom"]
+    # vime-sparse declares none, vime, rnd, icm, disagreement, simhash; unknown methods come last
+    assert list(summary[car]) == ["none", "vime", "rnd", "icm", "disagreement", "simhash", "custom"]

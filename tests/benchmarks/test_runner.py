@@ -150,3 +150,13 @@ def test_load_result_treats_partial_files_as_unfinished(tmp_path):
 def test_job_spec_round_trips_through_json():
     job = expand(fake_suite(seeds=1))[0]
     assert json.loads(json.dumps(job.spec())) == job.spec()
+
+
+def test_suite_json_keeps_the_jobs_of_earlier_sweeps(tmp_path, fake_log):
+    out = tmp_path / "out"
+    run_suite(fake_suite(seeds=1, methods=("none",)), out, jobs=1, progress=False, command="first")
+    run_suite(fake_suite(seeds=2, methods=("vime",)), out, jobs=1, progress=False, command="second")
+    specs = json.loads((out / "suite.json").read_text())
+    assert [s["run_id"] for s in specs] == [f"{TASK}/none/seed0", f"{TASK}/vime/seed0", f"{TASK}/vime/seed1"]
+    assert (out / "command.txt").read_text() == "second\n"  # the latest sweep's command only
+    assert len((out / "commands.log").read_text().splitlines()) == 2

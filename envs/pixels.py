@@ -14,6 +14,7 @@ Registered ids (:data:`PIXEL_ENV_IDS`, keyword arguments ``width``, ``height``, 
 | ``PixelSparseMountainCar-v0`` | ``SparseMountainCar-v0`` seen through its renderer |
 | ``PixelSparseCartPoleSwingup-v0`` | ``SparseCartPoleSwingup-v0`` seen through its renderer |
 | ``PixelSparseDoublePendulum-v0`` | ``SparseDoublePendulum-v0`` seen through its renderer |
+| ``PixelSparseHalfCheetah-v0`` | ``SparseHalfCheetah-v0`` through its tracking camera (MuJoCo, headless) |
 | ``PixelDoorKey-v0`` | MiniGrid ``MiniGrid-DoorKey-5x5-v0``, the full grid as an image |
 | ``PixelMultiRoom-v0`` | MiniGrid ``MiniGrid-MultiRoom-N2-S4-v0``, the full grid as an image |
 
@@ -24,7 +25,10 @@ with tiles just large enough for the requested size and then resized; ``info["is
 (true on the step that reaches the goal, i.e. terminates with a positive reward).
 
 Frames from the classic-control renderers are drawn at the requested size directly (no resampling), so
-a pixel task and its state task share physics, seeding and horizon (500 steps).
+a pixel task and its state task share physics, seeding and horizon (500 steps). HalfCheetah renders
+offscreen (set ``MUJOCO_GL=egl`` on a machine without a display) through the camera that follows the
+cheetah, as pixel-based control benchmarks do: the moving floor shows its speed, but not how far it is
+from the goal at x = 5, which the agent must infer from its history.
 """
 
 from __future__ import annotations
@@ -50,6 +54,10 @@ PIXEL_ENV_IDS: dict[str, tuple[str, dict[str, Any]]] = {
     "PixelSparseMountainCar-v0": ("envs.pixels:make_pixel_env", {"env_id": "SparseMountainCar-v0"}),
     "PixelSparseCartPoleSwingup-v0": ("envs.pixels:make_pixel_env", {"env_id": "SparseCartPoleSwingup-v0"}),
     "PixelSparseDoublePendulum-v0": ("envs.pixels:make_pixel_env", {"env_id": "SparseDoublePendulum-v0"}),
+    # MuJoCo's "track" camera follows the body (its default camera is fixed, and the cheetah runs out of it)
+    "PixelSparseHalfCheetah-v0": (
+        "envs.pixels:make_pixel_env", {"env_id": "SparseHalfCheetah-v0", "camera_name": "track"}
+    ),
     "PixelDoorKey-v0": ("envs.pixels:make_minigrid_pixel_env", {"env_id": "MiniGrid-DoorKey-5x5-v0"}),
     "PixelMultiRoom-v0": ("envs.pixels:make_minigrid_pixel_env", {"env_id": "MiniGrid-MultiRoom-N2-S4-v0"}),
 }

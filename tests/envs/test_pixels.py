@@ -108,3 +108,23 @@ def test_bad_arguments_raise_clear_errors(monkeypatch):
     monkeypatch.setitem(sys.modules, "minigrid", None)
     with pytest.raises(ImportError, match=r"vime-curiosity\[minigrid\]"):
         make_minigrid_pixel_env("MiniGrid-DoorKey-5x5-v0")
+
+
+def _cheetah_pixels(frame: np.ndarray) -> int:
+    """Pixels of the cheetah's orange/pink body (red well above blue; the floor and sky are grey/green)."""
+    frame = frame.astype(int)
+    return int((frame[..., 0] - frame[..., 2] > 60).sum())
+
+
+@pytest.mark.parametrize(("camera", "visible_at_goal"), [("track", True), (None, False)])
+def test_half_cheetah_stays_in_view_of_the_tracking_camera_only(camera, visible_at_goal):
+    env = gym.make("PixelSparseHalfCheetah-v0", camera_name=camera)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (64, 64, 3) and _cheetah_pixels(obs) > 20
+    sim = env.unwrapped
+    qpos = sim.data.qpos.copy()
+    qpos[0] = 8.0  # carry the cheetah past the goal (x > 5)
+    sim.set_state(qpos, sim.data.qvel.copy())
+    obs, _, _, _, info = env.step(np.zeros(6, np.float32))
+    assert info["is_success"]
+    assert (_cheetah_pixels(obs) > 20) == visible_at_goal

@@ -20,6 +20,9 @@ Encoder modes:
 Frames are encoded in chunks of ``encode_batch_size``, from their stored dtype (``uint8`` frames are not
 converted to float as a whole, which for a 5,000-step rollout of 64x64x3 frames would take 250 MB), and
 each distinct frame of a batch once (a rollout's ``obs`` are mostly its ``next_obs`` shifted by a step).
+The features of the last batch are kept, keyed by frame digest and valid while the encoder's weights are
+unchanged (:func:`curiosity.networks.module_fingerprint`): the ``add`` that follows ``compute`` on the same
+rollout, as in VIME's rollout mode, encodes nothing again.
 """
 
 from __future__ import annotations
@@ -33,7 +36,15 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.base import IntrinsicBonus, encode_actions
-from curiosity.networks import RingPool, check_int, check_state_keys, resolve_seed, storage_dtype
+from curiosity.networks import (
+    RingPool,
+    check_int,
+    check_state_keys,
+    module_fingerprint,
+    resolve_seed,
+    storage_dtype,
+    unique_rows,
+)
 
 InnerFactory = Callable[[spaces.Box, spaces.Space], IntrinsicBonus]
 EncoderMode = Literal["frozen", "online"]
@@ -119,6 +130,8 @@ class EncodedBonus(IntrinsicBonus):
             dtype = storage_dtype(observation_space)
             self.pool = RingPool(frame_pool_size, {"frames": (tuple(observation_space.shape), dtype)})
         self.n_train_calls = 0
+        # features of the last encoded batch: (encoder fingerprint, {frame digest: features})
+        self._memo: tuple[bytes, dict[bytes, np.ndarray]] = (b"", {})
 
     def _probe_feature_dim(self) -> int:
         probe = np.zeros((1, *self.observation_space.shape), dtype=self.observation_space.dtype)
@@ -193,12 +206,20 @@ class EncodedBonus(IntrinsicBonus):
 
     def _encode_unique(self, frames: np.ndarray) -> np.ndarray:
         """:meth:`encode`, running the encoder once per distinct frame (in a rollout most ``obs`` rows are
-        also ``next_obs`` rows, so this halves the encoding cost)."""
-        index: dict[bytes, int] = {}
-        rows = np.fromiter((index.setdefault(f.tobytes(), len(index)) for f in frames), np.int64, len(frames))
-        first = np.zeros(len(index), dtype=np.int64)
-        first[rows[::-1]] = np.arange(len(frames))[::-1]  # the first occurrence of each distinct frame
-        return self.encode(frames[first])[rows]
+        also ``next_obs`` rows) and not at all for frames of the previous batch when the encoder's weights
+        have not changed since (``compute`` then ``add`` on one rollout)."""
+        keys, first, inverse = unique_rows(frames)
+        fingerprint = module_fingerprint(self.encoder)
+        memo = self._memo[1] if self._memo[0] == fingerprint else {}
+        missing = [j for j, key in enumerate(keys) if key not in memo]
+        latents = np.empty((len(keys), self.feature_dim), dtype=np.float32)
+        if missing:
+            latents[missing] = self.encode(frames[first[missing]])
+        for j, key in enumerate(keys):
+            if key in memo:
+                latents[j] = memo[key]
+        self._memo = (fingerprint, dict(zip(keys, latents, strict=True)))
+        return latents[inverse]
 
     # -- the contract ---------------------------------------------------------------------------------
     def compute(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ Image convention (used by every bonus here):
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -269,6 +270,40 @@ def orthogonal_init(module: nn.Module, gain: float = math.sqrt(2)) -> nn.Module:
 
 
 # -- storage ---------------------------------------------------------------------------------------
+
+
+def row_digests(rows: np.ndarray) -> list[bytes]:
+    """A 128-bit BLAKE2b digest of each row of ``rows`` (its bytes along the first axis).
+
+    Equal rows (same dtype, same values) get equal digests; distinct rows collide with probability about
+    ``2**-128``, so the digests can stand in for the rows as dictionary keys (frames of 24 kB become
+    16-byte keys).
+    """
+    rows = np.ascontiguousarray(rows)
+    return [hashlib.blake2b(row.data, digest_size=16).digest() for row in rows]
+
+
+def unique_rows(rows: np.ndarray) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    """The distinct rows of ``rows``: ``(keys, first, inverse)``.
+
+    ``keys`` are the digests (:func:`row_digests`) of the distinct rows in order of first occurrence,
+    ``first[j]`` the index of the first row with ``keys[j]``, and ``inverse[i]`` the position in ``keys`` of
+    row ``i`` (so ``rows[first][inverse]`` equals ``rows``).
+    """
+    index: dict[bytes, int] = {}
+    inverse = np.fromiter((index.setdefault(k, len(index)) for k in row_digests(rows)), np.int64, len(rows))
+    first = np.zeros(len(index), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(rows))[::-1]  # the first occurrence of each distinct row
+    return list(index), first, inverse
+
+
+def module_fingerprint(module: nn.Module) -> bytes:
+    """A digest of a module's parameters, buffers and training flag: it changes whenever its output may."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(bytes([module.training]))
+    for tensor in (*module.parameters(), *module.buffers()):
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.digest()
 
 
 def storage_dtype(space: spaces.Box) -> torch.dtype:

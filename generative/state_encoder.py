@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from curiosity.networks import check_int, image_layout
+from curiosity.networks import check_int, image_layout, unique_rows
 
 #: BT.601 luma weights, for grey frames
 LUMA = (0.299, 0.587, 0.114)
@@ -122,9 +122,18 @@ class StateEncoder(nn.Module):
         return x.clamp(0.0, 1.0)
 
     def forward(self, frames: torch.Tensor | np.ndarray) -> torch.Tensor:
-        """Features ``(B, feature_dim)`` of raw frames ``(B, *frame_shape)`` (stacked frames concatenated)."""
+        """Features ``(B, feature_dim)`` of raw frames ``(B, *frame_shape)`` (stacked frames concatenated).
+
+        In evaluation mode without gradients each distinct frame is encoded once: consecutive stacked
+        observations share all but one frame, so a rollout of ``frame_stack``-frame observations costs one
+        encoding per step instead of ``frame_stack``.
+        """
         images = self.frames_to_images(frames)
-        features = self.encode_images(images)
+        if self.training or torch.is_grad_enabled() or self.frame_stack == 1:
+            features = self.encode_images(images)
+        else:
+            _, first, inverse = unique_rows(images.reshape(len(images), -1).cpu().numpy())
+            features = self.encode_images(images[torch.as_tensor(first)])[torch.as_tensor(inverse)]
         return features.reshape(-1, self.feature_dim)
 
     def encode_images(self, images: torch.Tensor) -> torch.Tensor:

@@ -13,6 +13,7 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity import BONUSES, RND, VIME, EncodedBonus, LatentVIME, SimHash, make_bonus
+from curiosity.networks import unique_rows
 from curiosity.serialization import atomic_save, safe_load
 
 torch.set_num_threads(1)
@@ -239,3 +240,37 @@ def test_a_rollout_encodes_each_distinct_frame_once():
     np.testing.assert_allclose(
         out, reference.compute(features(encoder, obs), actions, features(encoder, next_obs))
     )
+
+
+def test_add_after_compute_reuses_the_features_until_the_encoder_changes():
+    encoder = CountingEncoder()
+    latent = spaces.Box(-np.inf, np.inf, (DIM,), np.float32)
+    bonus = EncodedBonus(OBS, ACT_BOX, SimHash(latent, ACT_BOX, k=8, seed=0), encoder=encoder)
+    reference = SimHash(latent, ACT_BOX, k=8, seed=0)
+    frames = batch(9)[0]
+    obs, next_obs, actions = frames[:-1], frames[1:], batch(8)[1]
+    encoder.seen = 0
+    bonus.compute(obs, actions, next_obs)
+    bonus.add(obs, actions, next_obs)  # VIME's rollout mode: the same rollout again
+    assert encoder.seen == 9
+    reference.add(features(encoder, obs), actions, features(encoder, next_obs))
+    z_next = features(encoder, next_obs)
+    np.testing.assert_array_equal(bonus.inner.counts(z_next), reference.counts(z_next))
+    # new weights (as an optimiser step writes them): every frame is encoded again, with the new weights
+    with torch.no_grad():
+        encoder.net.weight.mul_(-1.0)
+    encoder.seen = 0
+    out = bonus.compute(obs, actions, next_obs)
+    assert encoder.seen == 9
+    fresh = SimHash(latent, ACT_BOX, k=8, seed=0)
+    expected = fresh.compute(features(encoder, obs), actions, features(encoder, next_obs))
+    np.testing.assert_allclose(out, expected)
+
+
+def test_unique_rows_agrees_with_numpy():
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 3, (200, 2)).astype(np.uint8)  # 9 possible rows, many repeats
+    keys, first, inverse = unique_rows(rows)
+    np.testing.assert_array_equal(rows[first][inverse], rows)
+    assert len(keys) == len(first) == len(np.unique(rows, axis=0))
+    assert list(first) == sorted(np.unique(rows, axis=0, return_index=True)[1])  # first occurrences, in order

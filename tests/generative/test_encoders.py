@@ -169,3 +169,20 @@ def test_every_encoder_class_is_registered(cls):
     from generative.encoders import ENCODERS
 
     assert cls in {c for c, _ in ENCODERS.values()}
+
+
+def test_a_stacked_rollout_encodes_each_frame_once_with_the_same_features(frames):
+    encoder = small("vae", (SIZE, SIZE, 6), frame_stack=2).eval()
+    seen = []
+    encode_images = encoder.encode_images
+    encoder.encode_images = lambda images: seen.append(len(images)) or encode_images(images)
+    _, first = np.unique(frames.reshape(len(frames), -1), axis=0, return_index=True)
+    distinct = frames[np.sort(first)[:10]]
+    assert len(distinct) == 10
+    rollout = np.concatenate([distinct[:9], distinct[1:10]], axis=-1)  # 9 stacked steps sharing frames 1-8
+    with torch.no_grad():
+        deduplicated = encoder(rollout)
+    assert seen == [10]  # ten distinct frames, not eighteen
+    expected = encoder(rollout)  # with gradients: every frame encoded, no deduplication
+    assert seen[1:] == [18]
+    torch.testing.assert_close(deduplicated, expected.detach())

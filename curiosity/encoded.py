@@ -211,13 +211,15 @@ class EncodedBonus(IntrinsicBonus):
         keys, first, inverse = unique_rows(frames)
         fingerprint = module_fingerprint(self.encoder)
         memo = self._memo[1] if self._memo[0] == fingerprint else {}
-        missing = [j for j, key in enumerate(keys) if key not in memo]
         latents = np.empty((len(keys), self.feature_dim), dtype=np.float32)
-        if missing:
-            latents[missing] = self.encode(frames[first[missing]])
+        missing = []
         for j, key in enumerate(keys):
             if key in memo:
                 latents[j] = memo[key]
+            else:
+                missing.append(j)
+        if missing:
+            latents[missing] = self.encode(frames[first[missing]])
         self._memo = (fingerprint, dict(zip(keys, latents, strict=True)))
         return latents[inverse]
 

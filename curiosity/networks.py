@@ -280,6 +280,8 @@ def row_digests(rows: np.ndarray) -> list[bytes]:
     16-byte keys).
     """
     rows = np.ascontiguousarray(rows)
+    if rows.ndim < 1:
+        raise ValueError(f"rows must be an array with a leading batch axis, got a {rows.ndim}-d array")
     return [hashlib.blake2b(row.data, digest_size=16).digest() for row in rows]
 
 

@@ -274,3 +274,5 @@ def test_unique_rows_agrees_with_numpy():
     np.testing.assert_array_equal(rows[first][inverse], rows)
     assert len(keys) == len(first) == len(np.unique(rows, axis=0))
     assert list(first) == sorted(np.unique(rows, axis=0, return_index=True)[1])  # first occurrences, in order
+    with pytest.raises(ValueError, match="leading batch axis"):
+        unique_rows(np.float32(1.0))

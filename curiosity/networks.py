@@ -292,10 +292,11 @@ def unique_rows(rows: np.ndarray) -> tuple[list[bytes], np.ndarray, np.ndarray]:
     ``first[j]`` the index of the first row with ``keys[j]``, and ``inverse[i]`` the position in ``keys`` of
     row ``i`` (so ``rows[first][inverse]`` equals ``rows``).
     """
+    digests = row_digests(rows)
     index: dict[bytes, int] = {}
-    inverse = np.fromiter((index.setdefault(k, len(index)) for k in row_digests(rows)), np.int64, len(rows))
+    inverse = np.fromiter((index.setdefault(k, len(index)) for k in digests), np.int64, len(digests))
     first = np.zeros(len(index), dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(rows))[::-1]  # the first occurrence of each distinct row
+    first[inverse[::-1]] = np.arange(len(digests))[::-1]  # the first occurrence of each distinct row
     return list(index), first, inverse
 
 

@@ -279,9 +279,9 @@ def row_digests(rows: np.ndarray) -> list[bytes]:
     ``2**-128``, so the digests can stand in for the rows as dictionary keys (frames of 24 kB become
     16-byte keys).
     """
+    if np.ndim(rows) < 1:  # before ascontiguousarray, which turns a scalar into one row
+        raise ValueError(f"rows must be an array with a leading batch axis, got a {np.ndim(rows)}-d array")
     rows = np.ascontiguousarray(rows)
-    if rows.ndim < 1:
-        raise ValueError(f"rows must be an array with a leading batch axis, got a {rows.ndim}-d array")
     return [hashlib.blake2b(row.data, digest_size=16).digest() for row in rows]
 
 

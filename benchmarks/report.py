@@ -204,19 +204,20 @@ def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def mean_curve(curves: list[tuple[np.ndarray, np.ndarray]], grid_points: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Interpolate curves on a common grid (from the latest first point to the earliest last point, so no
-    seed is extrapolated); return ``(grid, mean, half-width of the 95% confidence interval)`` (zero
-    half-width for a single curve)."""
+    seed is extrapolated); return ``(grid, mean, low, high)``, the band being the 95% t-interval of the mean
+    clipped to the seeds' own range at each point (with 3 seeds the interval alone reaches below a return
+    of 0 that no seed can score; a single curve has an empty band)."""
     low = max(t[0] for t, _ in curves)
     high = min(t[-1] for t, _ in curves)
     grid = np.linspace(low, max(high, low), grid_points)
     values = np.stack([np.interp(grid, t, r) for t, r in curves])
     mean = values.mean(axis=0)
     n = len(curves)
-    if n < 2:
-        return grid, mean, np.zeros_like(mean)
-    return grid, mean, _t_critical(n - 1) * values.std(axis=0, ddof=1) / math.sqrt(n)
+    half = _t_critical(n - 1) * values.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.zeros_like(mean)
+    band_low = np.maximum(mean - half, values.min(axis=0))
+    return grid, mean, band_low, np.minimum(mean + half, values.max(axis=0))
 
 
 def _t_critical(dof: int) -> float:
@@ -247,11 +248,11 @@ def plot_curves(out: Path, task: str, methods: dict[str, list[dict[str, Any]]], 
         return []
     fig = _figure(figsize=(6.4, 4.2))
     ax = fig.subplots()
-    for method, (n, grid, mean, half) in series.items():
+    for method, (n, grid, mean, band_low, band_high) in series.items():
         (line,) = ax.plot(grid, mean, label=f"{method} (n={n})")
-        ax.fill_between(grid, mean - half, mean + half, color=line.get_color(), alpha=0.2, linewidth=0)
+        ax.fill_between(grid, band_low, band_high, color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set(xlabel="timesteps", ylabel="episode return (extrinsic)",
-           title=f"{task}: mean and 95% CI over seeds")
+           title=f"{task}: mean, 95% CI within the seeds' range")
     ax.legend()
     ax.grid(alpha=0.3)
     name = f"curves_{_safe(task)}.png"

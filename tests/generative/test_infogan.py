@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import shutil
 import sys
 from pathlib import Path
 
@@ -255,4 +256,7 @@ def test_benchmark_smoke_and_skips_finished_seeds(tmp_path: Path, monkeypatch):
     assert (tmp_path / "res" / "infogan_mnist.md").is_file()
     assert (tmp_path / "res" / "infogan_mnist_traversal_c1.png").is_file()
     monkeypatch.setattr(infogan_mnist, "run_seed", lambda *_: pytest.fail("finished seed was rerun"))
+    shutil.rmtree(tmp_path / "ck")  # checkpoints are local: a fresh clone summarises from the results alone
     infogan_mnist.main()
+    summary = json.loads((tmp_path / "res" / "infogan_mnist.json").read_text())
+    assert summary["figures"] == ["infogan_mnist_traversal_c0.png", "infogan_mnist_traversal_c1.png"]

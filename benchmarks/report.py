@@ -209,9 +209,9 @@ def mean_curve(curves: list[tuple[np.ndarray, np.ndarray]], grid_points: int
     seed is extrapolated); return ``(grid, mean, low, high)``, the band being the 95% t-interval of the mean
     clipped to the seeds' own range at each point (with 3 seeds the interval alone reaches below a return
     of 0 that no seed can score; a single curve has an empty band)."""
-    low = max(t[0] for t, _ in curves)
-    high = min(t[-1] for t, _ in curves)
-    grid = np.linspace(low, max(high, low), grid_points)
+    start = max(t[0] for t, _ in curves)
+    stop = min(t[-1] for t, _ in curves)
+    grid = np.linspace(start, max(stop, start), grid_points)
     values = np.stack([np.interp(grid, t, r) for t, r in curves])
     mean = values.mean(axis=0)
     n = len(curves)

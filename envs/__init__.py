@@ -31,6 +31,7 @@ ENV_IDS: dict[str, str] = {
     "SparseDoublePendulum-v0": "envs.double_pendulum:SparseDoublePendulumEnv",
     "SparseHalfCheetah-v0": "envs.half_cheetah:SparseHalfCheetahEnv",
     "SwimmerGather-v0": "envs.swimmer_gather:SwimmerGatherEnv",
+    "SparseHalfCheetah-v1": "envs.half_cheetah_v1:SparseHalfCheetahV1Env",
 }
 
 

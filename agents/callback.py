@@ -36,6 +36,11 @@ class CuriosityCallback(BaseCallback):
     Args:
         train_freq: environment steps between trainings for off-policy algorithms (default 5,000, the
             VIME batch size); ignored for on-policy algorithms.
+        value_targets: rollout mode: what the value function is fitted to. ``"augmented"`` (default):
+            returns of the extrinsic plus intrinsic reward, as SB3 does for any reward. ``"extrinsic"``:
+            returns of the extrinsic reward alone, while the advantages still use the augmented reward
+            (openai/vime ``batch_polopt_expl.py``: the baseline is fitted on ``rewards_orig``), so the
+            bonus enters the policy gradient only through the TD errors.
         verbose: SB3 verbosity.
 
     Raises:
@@ -43,11 +48,14 @@ class CuriosityCallback(BaseCallback):
             or a non-positive ``train_freq``.
     """
 
-    def __init__(self, train_freq: int = 5000, verbose: int = 0) -> None:
+    def __init__(self, train_freq: int = 5000, value_targets: str = "augmented", verbose: int = 0) -> None:
         super().__init__(verbose)
         if int(train_freq) != train_freq or train_freq < 1:
             raise ValueError(f"train_freq must be a positive integer, got {train_freq!r}")
+        if value_targets not in ("augmented", "extrinsic"):
+            raise ValueError(f"value_targets must be 'augmented' or 'extrinsic', got {value_targets!r}")
         self.train_freq = int(train_freq)
+        self.value_targets = value_targets
         self.ext_returns: deque[float] = deque(maxlen=100)
         self.int_returns: deque[float] = deque(maxlen=100)
         self._last_train_step = 0
@@ -58,6 +66,9 @@ class CuriosityCallback(BaseCallback):
         on_policy = isinstance(self.model, OnPolicyAlgorithm)
         if self.wrapper.mode == "rollout" and not on_policy:
             raise ValueError("the 'rollout' mode needs an on-policy algorithm (PPO, A2C, TRPO)")
+        if self.value_targets == "extrinsic" and self.wrapper.mode != "rollout":
+            raise ValueError("value_targets='extrinsic' needs the wrapper's 'rollout' mode (in the other modes "
+                             f"the bonus is in the rewards before returns are computed); got {self.wrapper.mode!r}")
         if self.wrapper.mode == "relabel":
             buffer = getattr(self.model, "replay_buffer", None)
             if not isinstance(buffer, CuriosityReplayBuffer):
@@ -112,8 +123,11 @@ class CuriosityCallback(BaseCallback):
             )
         flat = [x.reshape(n_steps * n_envs, *x.shape[2:]) for x in (obs, actions, next_obs)]
         intrinsic = bonus(*flat, update_stats=True).reshape(n_steps, n_envs)
+        extrinsic_returns = buffer.returns.copy()  # SB3 computed them from the extrinsic rewards
         buffer.rewards += intrinsic.astype(buffer.rewards.dtype)
         recompute_returns(buffer, self.locals)
+        if self.value_targets == "extrinsic":
+            buffer.returns[:] = extrinsic_returns
         bonus.add(*flat)
         self.logger.record("curiosity/bonus_mean", float(intrinsic.mean()))
         self.logger.record("curiosity/bonus_max", float(intrinsic.max()))

@@ -24,6 +24,7 @@ from stable_baselines3.common.utils import set_random_seed
 
 import envs  # noqa: F401  (registers the sparse tasks)
 from agents.callback import CuriosityCallback
+from agents.checkpoint import CHECKPOINT_FILE, CheckpointCallback, load_checkpoint
 from agents.persistence import save_bonus
 from agents.pixels import policy_for, resolve_bonus_kwargs
 from agents.recorder import EpisodeRecorder
@@ -108,6 +109,9 @@ def run_experiment(
     threads: int | None = 1,
     save: bool = True,
     env_kwargs: dict[str, Any] | None = None,
+    callback_kwargs: dict[str, Any] | None = None,
+    checkpoint_dir: str | Path | None = None,
+    checkpoint_every: int = 50,
 ) -> dict[str, Any]:
     """Train, record and save one run; return its final metrics.
 
@@ -129,6 +133,11 @@ def run_experiment(
         threads: torch threads (``None``: all cores).
         save: save ``model.zip`` and ``bonus.pt``.
         env_kwargs: keyword arguments of ``gym.make`` (e.g. ``{"frame_stack": 2}`` for a pixel task).
+        callback_kwargs: keyword arguments of :class:`CuriosityCallback` (e.g. ``{"value_targets":
+            "extrinsic"}``).
+        checkpoint_dir: where to keep a mid-run checkpoint (:mod:`agents.checkpoint`); a run started with
+            a checkpoint there resumes from it. ``None``: no checkpoints.
+        checkpoint_every: rollouts between checkpoints.
 
     Returns:
         ``final_return`` (mean extrinsic return of the last 10% of episodes, at least one),
@@ -144,6 +153,7 @@ def run_experiment(
         "env_id": env_id, "algo": algo, "bonus": bonus, "total_timesteps": int(total_timesteps),
         "seed": seed, "eta": eta, "algo_kwargs": algo_kwargs or {}, "bonus_kwargs": bonus_kwargs or {},
         "n_envs": n_envs, "mode": mode, "train_freq": train_freq, "env_kwargs": env_kwargs or {},
+        "callback_kwargs": callback_kwargs or {},
     }  # fmt: skip
     (out / "config.json").write_text(json.dumps(config, indent=2))
     model, wrapper = build(
@@ -151,16 +161,27 @@ def run_experiment(
         tensorboard_log=str(out / "tb") if tensorboard else None, env_kwargs=env_kwargs,
     )  # fmt: skip
     recorder = EpisodeRecorder(out)
-    callbacks = [recorder] if wrapper is None else [CuriosityCallback(train_freq=train_freq), recorder]
+    callbacks = [recorder]
+    if wrapper is not None:
+        callbacks.insert(0, CuriosityCallback(train_freq=train_freq, **(callback_kwargs or {})))
+    elif callback_kwargs:
+        raise ValueError(f"callback_kwargs {sorted(callback_kwargs)} need a bonus; this run has bonus='none'")
+    done = 0
+    if checkpoint_dir is not None:
+        checkpoint = Path(checkpoint_dir) / CHECKPOINT_FILE
+        if checkpoint.is_file():
+            done = load_checkpoint(checkpoint, model, wrapper, recorder, seed)
+        callbacks.append(CheckpointCallback(checkpoint, wrapper, recorder, checkpoint_every))
     start = time.perf_counter()
-    model.learn(int(total_timesteps), callback=CallbackList(callbacks), progress_bar=progress_bar)
+    model.learn(max(int(total_timesteps) - done, 0), callback=CallbackList(callbacks),
+                progress_bar=progress_bar, reset_num_timesteps=done == 0)
     seconds = time.perf_counter() - start
     if save:
         model.save(out / "model.zip")
         if wrapper is not None:
             save_bonus(wrapper.bonus, out / "bonus.pt")
     metrics = summarize(recorder.episodes)
-    metrics.update(seconds=round(seconds, 2), timesteps=int(model.num_timesteps))
+    metrics.update(seconds=round(seconds, 2), timesteps=int(model.num_timesteps), resumed_from=done)
     return metrics
 
 

@@ -38,11 +38,23 @@ class EpisodeRecorder(BaseCallback):
         self.visits = np.zeros((bins, bins), dtype=np.int64)
         self._succeeded: np.ndarray | None = None
 
+    def restore(self, episodes: list[dict[str, float]], visits: np.ndarray) -> None:
+        """Start from the episodes and visits of a checkpoint (before ``learn``; see :mod:`agents.checkpoint`).
+
+        Raises:
+            ValueError: ``visits`` does not have this recorder's grid shape.
+        """
+        if visits.shape != self.visits.shape:
+            raise ValueError(f"visits must have shape {self.visits.shape}, got {visits.shape}")
+        self.episodes = [dict(e) for e in episodes]
+        self.visits = visits.astype(np.int64)
+
     def _on_training_start(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._file = open(self.out_dir / "curve.csv", "w", newline="")
         self._writer = csv.writer(self._file)
         self._writer.writerow(CURVE_COLUMNS)
+        self._writer.writerows([row[c] for c in CURVE_COLUMNS] for row in self.episodes)  # a resumed run's
         self._succeeded = np.zeros(self.training_env.num_envs, dtype=bool)
 
     def _on_step(self) -> bool:

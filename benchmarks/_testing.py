@@ -84,3 +84,19 @@ def fake_suite(seeds: int = 3, methods: tuple[str, ...] = ("none", "vime"),
 #: the suites the command-line tests run (``bench run benchmarks._testing:FAKE_SUITE``)
 FAKE_SUITE = fake_suite(seeds=3, methods=("none",))
 FAILING_SUITE = fake_suite(seeds=2, methods=("none",), fail_seeds=[1])
+
+
+def checkpointing_job(env_id: str, algo: str, bonus: str, total_timesteps: int, seed: int, out_dir: str,
+                      checkpoint_dir: str | None = None, **settings: Any) -> dict[str, Any]:
+    """Resumes from ``checkpoint_dir/progress.txt`` if present; a first attempt writes it and then kills its
+    own process when ``settings["die_once"]`` (as a session's end kills a long run)."""
+    progress = Path(checkpoint_dir) / "progress.txt" if checkpoint_dir else None
+    resumed_from = int(progress.read_text()) if progress is not None and progress.is_file() else 0
+    if progress is not None and resumed_from == 0:
+        progress.parent.mkdir(parents=True, exist_ok=True)
+        progress.write_text(str(total_timesteps // 2))
+        if settings.get("die_once"):
+            os._exit(1)
+    (Path(out_dir) / "curve.csv").write_text(f"{CURVE_HEADER}\n")
+    return {"final_return": 0.0, "success": False, "steps_to_first_success": None, "episodes": 0,
+            "resumed_from": resumed_from, "checkpoint_dir": checkpoint_dir}

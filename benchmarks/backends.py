@@ -32,9 +32,10 @@ Backend = Literal["local", "ray"]
 class LocalBackend:
     """A spawn-context ``ProcessPoolExecutor``, rebuilt when a worker dies."""
 
-    def __init__(self, scratch_root: Path, workers: int) -> None:
+    def __init__(self, scratch_root: Path, workers: int, checkpoint_root: Path | None = None) -> None:
         shutil.rmtree(scratch_root, ignore_errors=True)  # leftovers of killed attempts (we hold the lock)
         self.scratch_root = scratch_root
+        self.checkpoint_root = None if checkpoint_root is None else str(checkpoint_root)
         self.workers = workers
         self.executor: concurrent.futures.ProcessPoolExecutor | None = None
         self.futures: dict[concurrent.futures.Future, Job] = {}
@@ -48,7 +49,8 @@ class LocalBackend:
             self.executor = concurrent.futures.ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_local_worker, initargs=(os.getpid(),))
-        self.futures[self.executor.submit(execute_job, job, str(self.scratch_root))] = job
+        self.futures[self.executor.submit(execute_job, job, str(self.scratch_root),
+                                          self.checkpoint_root)] = job
 
     def wait(self, timeout: float) -> list[tuple[Job, dict[str, Any] | None]]:
         done, _ = concurrent.futures.wait(self.futures, timeout, concurrent.futures.FIRST_COMPLETED)

@@ -7,13 +7,17 @@ Layout of an output directory ``OUT``::
     OUT/suite.json                       the expanded jobs of every sweep (a rerun job: its latest spec)
     OUT/runs/{env_id}/{method}/seed{n}/  the job's files (curve.csv, visitation.npz, ...) and result.json
     OUT/.scratch/                        per-attempt scratch directories of the local backend
+    OUT/.checkpoints/{run id}/           mid-run checkpoints of unfinished runs (local backend), with job.json
 
 Crash safety. The job function writes into a scratch directory of its own (unique per attempt, never a run
 directory); the worker sends the files back with the metrics, and the *driver* (the process running
 :func:`run_suite`) writes them into the run directory, then writes ``result.json`` LAST, atomically (temporary
 file, fsync, ``os.replace``). A run counts as finished if and only if its ``result.json`` exists and parses.
 Restarting a sweep skips finished runs and deletes and redoes every other run directory, so a partial file
-is never read. A worker killed mid-run (signal, out of memory) is retried ``retries`` times, then recorded as
+is never read. With the local backend a job function that takes ``checkpoint_dir`` (``run_experiment``
+does) keeps a mid-run checkpoint under ``OUT/.checkpoints``: a run killed part-way resumes from it on the
+next sweep, unless its job changed since (``job.json`` beside it); it is deleted once the run is finished.
+A worker killed mid-run (signal, out of memory) is retried ``retries`` times, then recorded as
 a failure; a failing job writes ``error.txt`` instead of ``result.json`` and the sweep goes on. Local
 workers die with the driver (Linux ``PR_SET_PDEATHSIG``) and ignore Ctrl-C, which the driver handles by
 killing them. One sweep at a time may write to ``OUT`` (an ``flock`` on ``OUT/.lock``).
@@ -45,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 #: the file whose presence (and parsability) marks a finished run
 RESULT_FILE = "result.json"
+#: mid-run checkpoints of unfinished runs, below OUT
+CHECKPOINTS = ".checkpoints"
 ERROR_FILE = "error.txt"
 RESULT_FORMAT = 1
 
@@ -242,7 +248,26 @@ def _plan(out: Path, job_list: list[Job], redo_changed: bool) -> tuple[list[Job]
             "redo_changed=True (--redo-changed) to redo them.")
     for job in todo:
         shutil.rmtree(run_dir(out, job), ignore_errors=True)
+        _keep_checkpoint_if_same_job(out, job)
     return todo, skipped
+
+
+def checkpoint_dir(out: str | Path, job: Job) -> Path:
+    """``OUT/.checkpoints/{env_id}/{method}/seed{n}``: where the run's mid-run checkpoint lives."""
+    return Path(out) / CHECKPOINTS / job.run_id
+
+
+def _keep_checkpoint_if_same_job(out: Path, job: Job) -> None:
+    """Delete a run's checkpoint left by a different job spec; record the spec the next one is for."""
+    directory = checkpoint_dir(out, job)
+    try:
+        same = json.loads((directory / "job.json").read_text()) == job.spec()
+    except (OSError, ValueError):
+        same = False
+    if not same:
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True, exist_ok=True)
+        atomic_write(directory / "job.json", json.dumps(job.spec(), sort_keys=True).encode())
 
 
 def _sweep(todo: list[Job], out: Path, backend: Backend, capacity: int, address: str | None,
@@ -252,7 +277,8 @@ def _sweep(todo: list[Job], out: Path, backend: Backend, capacity: int, address:
     provenance = {"git": _git_state(), "driver_host": socket.gethostname()}
     pending = collections.deque(todo)
     crashes: collections.Counter[str] = collections.Counter()
-    executor = LocalBackend(out / ".scratch", capacity) if backend == "local" else RayBackend(address)
+    executor = (LocalBackend(out / ".scratch", capacity, out / CHECKPOINTS) if backend == "local"
+                else RayBackend(address))
     bar = tqdm(total=total, initial=len(result.skipped), unit="run", desc=out.name or str(out),
                disable=not progress, dynamic_ncols=True, file=sys.stderr)
     try:
@@ -317,6 +343,7 @@ def _finalize(out: Path, job: Job, outcome: dict[str, Any], provenance: dict[str
         **provenance,
     }
     atomic_write(directory / RESULT_FILE, json.dumps(record, indent=2, sort_keys=True).encode())
+    shutil.rmtree(checkpoint_dir(out, job), ignore_errors=True)
 
 
 def atomic_write(path: str | Path, data: bytes) -> None:

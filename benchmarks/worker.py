@@ -11,6 +11,7 @@ import datetime
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
 import json
 import os
 import platform
@@ -34,11 +35,13 @@ VERSIONED_PACKAGES = ("vime-curiosity", "torch", "numpy", "gymnasium", "stable-b
                       "ray")
 
 
-def execute_job(job: Job, scratch_root: str | None = None) -> dict[str, Any]:
+def execute_job(job: Job, scratch_root: str | None = None, checkpoint_root: str | None = None) -> dict[str, Any]:
     """Run one job in this (worker) process and return its outcome; never raises for a failing job.
 
     The job function writes into a fresh scratch directory below ``scratch_root`` (default: the system's
     temporary directory); its files come back as bytes in ``outcome["files"]`` and the directory is deleted.
+    With ``checkpoint_root``, a job function that takes a ``checkpoint_dir`` argument gets
+    ``checkpoint_root/{run_id}``, which outlives the attempt: a killed run resumes from its checkpoint.
 
     Returns:
         ``{"ok", "metrics", "error", "files", "timing", "worker", "versions"}``.
@@ -51,8 +54,10 @@ def execute_job(job: Job, scratch_root: str | None = None) -> dict[str, Any]:
     outcome: dict[str, Any] = {"ok": False, "metrics": None, "error": None, "files": {}}
     try:
         fn = resolve_function(job.job_fn)
-        metrics = fn(job.env_id, job.algo, job.bonus, job.total_timesteps, job.seed, str(scratch),
-                     **copy.deepcopy(job.settings))
+        settings = copy.deepcopy(job.settings)
+        if checkpoint_root and "checkpoint_dir" in inspect.signature(fn).parameters:
+            settings.setdefault("checkpoint_dir", str(Path(checkpoint_root) / job.run_id))
+        metrics = fn(job.env_id, job.algo, job.bonus, job.total_timesteps, job.seed, str(scratch), **settings)
         outcome["metrics"] = check_metrics(metrics, job.job_fn)
         outcome["ok"] = True
     except (Exception, SystemExit):

@@ -67,8 +67,9 @@ class CuriosityCallback(BaseCallback):
         if self.wrapper.mode == "rollout" and not on_policy:
             raise ValueError("the 'rollout' mode needs an on-policy algorithm (PPO, A2C, TRPO)")
         if self.value_targets == "extrinsic" and self.wrapper.mode != "rollout":
-            raise ValueError("value_targets='extrinsic' needs the wrapper's 'rollout' mode (in the other modes "
-                             f"the bonus is in the rewards before returns are computed); got {self.wrapper.mode!r}")
+            raise ValueError("value_targets='extrinsic' needs the wrapper's 'rollout' mode (in the other "
+                             "modes the bonus is in the rewards before returns are computed); got "
+                             f"{self.wrapper.mode!r}")
         if self.wrapper.mode == "relabel":
             buffer = getattr(self.model, "replay_buffer", None)
             if not isinstance(buffer, CuriosityReplayBuffer):

@@ -39,7 +39,7 @@ class EpisodeRecorder(BaseCallback):
         self._succeeded: np.ndarray | None = None
 
     def restore(self, episodes: list[dict[str, float]], visits: np.ndarray) -> None:
-        """Start from the episodes and visits of a checkpoint (before ``learn``; see :mod:`agents.checkpoint`).
+        """Start from a checkpoint's episodes and visits (before ``learn``; see :mod:`agents.checkpoint`).
 
         Raises:
             ValueError: ``visits`` does not have this recorder's grid shape.

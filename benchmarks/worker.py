@@ -35,7 +35,9 @@ VERSIONED_PACKAGES = ("vime-curiosity", "torch", "numpy", "gymnasium", "stable-b
                       "ray")
 
 
-def execute_job(job: Job, scratch_root: str | None = None, checkpoint_root: str | None = None) -> dict[str, Any]:
+def execute_job(
+    job: Job, scratch_root: str | None = None, checkpoint_root: str | None = None
+) -> dict[str, Any]:
     """Run one job in this (worker) process and return its outcome; never raises for a failing job.
 
     The job function writes into a fresh scratch directory below ``scratch_root`` (default: the system's

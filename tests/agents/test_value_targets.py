@@ -23,8 +23,8 @@ class Snapshot(BaseCallback):
 
 
 def run_one_rollout(value_targets):
-    venv = CuriosityVecEnv(make_vec_env("SparseMountainCar-v0", n_envs=N_ENVS, seed=0), "vime", mode="rollout",
-                           bonus_kwargs={"eta": 0.5, "seed": 0, "n_updates": 2})
+    venv = CuriosityVecEnv(make_vec_env("SparseMountainCar-v0", n_envs=N_ENVS, seed=0), "vime",
+                           mode="rollout", bonus_kwargs={"eta": 0.5, "seed": 0, "n_updates": 2})
     model = PPO("MlpPolicy", venv, n_steps=N_STEPS, batch_size=64, n_epochs=1, gamma=GAMMA, gae_lambda=LAM,
                 seed=0)
     before, after = Snapshot(), Snapshot()

@@ -1,4 +1,4 @@
-"""Mid-run checkpoints in sweeps: a killed run resumes, a stale checkpoint is dropped, a finished one removed."""
+"""Mid-run checkpoints in sweeps: a killed run resumes, a stale one is dropped, a finished one removed."""
 
 import json
 

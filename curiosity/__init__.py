@@ -13,8 +13,9 @@ from curiosity.registry import BONUSES, make_bonus
 from curiosity.rnd import RND
 from curiosity.simhash import SimHash
 from curiosity.vime import VIME
+from curiosity.wrappers import CuriosityVectorWrapper, CuriosityWrapper
 
 __all__ = [
-    "BNN", "BONUSES", "ICM", "RND", "VIME", "Disagreement", "EncodedBonus", "IntrinsicBonus", "LatentVIME",
-    "SimHash", "make_bonus",
+    "BNN", "BONUSES", "ICM", "RND", "VIME", "CuriosityVectorWrapper", "CuriosityWrapper", "Disagreement",
+    "EncodedBonus", "IntrinsicBonus", "LatentVIME", "SimHash", "make_bonus",
 ]  # fmt: skip

@@ -257,6 +257,16 @@ def checkpoint_dir(out: str | Path, job: Job) -> Path:
     return Path(out) / CHECKPOINTS / job.run_id
 
 
+def _remove_checkpoint(out: Path, job: Job) -> None:
+    """Delete a finished run's checkpoint and the folders it leaves empty."""
+    directory = checkpoint_dir(out, job)
+    shutil.rmtree(directory, ignore_errors=True)
+    for parent in directory.parents:
+        if parent == out or not parent.is_dir() or any(parent.iterdir()):
+            break
+        parent.rmdir()
+
+
 def _keep_checkpoint_if_same_job(out: Path, job: Job) -> None:
     """Delete a run's checkpoint left by a different job spec; record the spec the next one is for."""
     directory = checkpoint_dir(out, job)
@@ -343,7 +353,7 @@ def _finalize(out: Path, job: Job, outcome: dict[str, Any], provenance: dict[str
         **provenance,
     }
     atomic_write(directory / RESULT_FILE, json.dumps(record, indent=2, sort_keys=True).encode())
-    shutil.rmtree(checkpoint_dir(out, job), ignore_errors=True)
+    _remove_checkpoint(out, job)
 
 
 def atomic_write(path: str | Path, data: bytes) -> None:

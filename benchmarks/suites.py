@@ -14,6 +14,7 @@ Registered suites (:data:`SUITES`, :func:`get_suite`):
 
 | suite | tasks | methods | seeds |
 | --- | --- | --- | --- |
+| ``vime-paper`` | the paper's sparse MountainCar, CartPoleSwingup, HalfCheetah (-v1), TRPO | none, vime | 5 |
 | ``vime-sparse`` | the four sparse VIME tasks | none, vime, rnd, icm, disagreement, simhash | 5 |
 | ``quick`` | SparseMountainCar-v0, 100k steps | none, vime | 2 |
 | ``vime-pixels`` | pixel SparseMountainCar, MiniGrid DoorKey | none, vime-latent, rnd | 3 |
@@ -33,7 +34,7 @@ from typing import Any
 DEFAULT_JOB = "agents.experiment.run_experiment"
 
 #: setting keys whose values are dicts merged key by key (later layers win per key) instead of replaced
-MERGED_KEYS = ("algo_kwargs", "bonus_kwargs", "policy_kwargs", "env_kwargs")
+MERGED_KEYS = ("algo_kwargs", "bonus_kwargs", "policy_kwargs", "env_kwargs", "callback_kwargs")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,8 +244,51 @@ def _quick() -> Suite:
                  description="the demo: sparse MountainCar, PPO with and without VIME, 100k steps")
 
 
+#: openai/vime's TRPO (rllab ``TRPO`` as its ``experiments/`` and REFERENCE.md give it), in sb3-contrib terms:
+#: 5,000 steps per iteration as 10 environments x 500 steps (one whole episode per environment for the
+#: tasks that never end early), KL step 0.01, discount 0.99, GAE lambda 1, centred advantages, conjugate
+#: gradient 10 iterations with damping 1e-5, backtracking 0.8 x 15; a tanh Gaussian MLP policy with a
+#: state-independent std starting at 1 (SB3's ``log_std_init=0``). Deviations: the value function is an MLP
+#: of the policy's sizes fitted by Adam (sb3-contrib's critic: 10 epochs of minibatches at lr 1e-3; 125
+#: rather than its default 128, so that they split the 5,000 steps evenly)
+#: where rllab fitted an MLP by its own regressor (classic tasks) or the LinearFeatureBaseline
+#: (HalfCheetah); a batch may cut an episode that ends early (rllab collected whole paths); and SB3
+#: bootstraps the value at the 500-step time limit where rllab's GAE appended a value of 0.
+TRPO_PAPER = {
+    "n_steps": 500, "batch_size": 125, "gamma": 0.99, "gae_lambda": 1.0, "target_kl": 0.01,
+    "cg_max_steps": 10, "cg_damping": 1e-5, "line_search_shrinking_factor": 0.8, "line_search_max_iter": 15,
+    "normalize_advantage": True, "policy_kwargs": {"net_arch": {"pi": [32], "vf": [32]}},
+}  # fmt: skip
+TRPO_PAPER_CHEETAH = {**TRPO_PAPER, "policy_kwargs": {"net_arch": {"pi": [64, 32], "vf": [64, 32]}}}
+#: (env_id, iterations, TRPO kwargs): the paper's sparse-reward figure, at its budgets
+PAPER_TASKS = (
+    ("SparseMountainCar-v1", 1000, TRPO_PAPER),
+    ("SparseCartPoleSwingup-v1", 1000, TRPO_PAPER),
+    ("SparseHalfCheetah-v1", 5000, TRPO_PAPER_CHEETAH),
+)
+#: steps per TRPO iteration (10 environments x 500 steps)
+PAPER_BATCH = 5000
+
+
+def _vime_paper() -> Suite:
+    """The VIME paper's sparse-reward protocol on its three tasks (the ``-v1`` ports).
+
+    TRPO as above; ``none`` against ``vime`` with the original's BNN settings (VIME's defaults: one hidden
+    layer of 32, 500 updates of minibatch 10 per iteration, lr 1e-4, the second-order KL with the ratio
+    normalisation over 10 medians) and eta 1e-3 (the paper's value for sparse HalfCheetah; REFERENCE.md
+    gives none for the other two, so VIME's default applies), bonuses computed per iteration (rollout mode)
+    and the value function fitted on extrinsic returns as in openai/vime. 1,000 iterations (5M steps) on
+    the classic tasks, 5,000 (25M) on HalfCheetah; 5 seeds (the paper ran 10).
+    """
+    tasks = tuple(TaskSpec(env_id, "trpo", iterations * PAPER_BATCH, n_envs=10, algo_kwargs=kwargs)
+                  for env_id, iterations, kwargs in PAPER_TASKS)
+    vime = MethodSpec("vime", "vime", eta=1e-3, settings={"callback_kwargs": {"value_targets": "extrinsic"}})
+    return Suite("vime-paper", tasks, (MethodSpec("none", "none"), vime), seeds=5,
+                 description="the VIME paper's sparse tasks and protocol: TRPO with and without VIME")
+
+
 #: name -> suite
-SUITES: dict[str, Suite] = {suite.name: suite for suite in (_vime_sparse(), _quick())}
+SUITES: dict[str, Suite] = {suite.name: suite for suite in (_vime_paper(), _vime_sparse(), _quick())}
 
 
 def get_suite(name: str | Suite) -> Suite:

@@ -75,29 +75,36 @@ class _BonusSchedule:
         self.train_metrics = {}  # what the last bonus.train() returned
         self._steps_since_train = 0
         self._pending_raw: list[np.ndarray] = []
-        # Episodic bonuses take the episode ends of the transitions (``dones``) if their methods ask for them.
+        # Episodic bonuses (curiosity.episodic) take the episode ends (``dones``, row i = env i) and forget
+        # their memories when every env is reset.
         self._dones_to = {name: _takes_dones(getattr(bonus, name)) for name in ("compute", "add")}
 
     def _on_transitions(
-        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, dones: np.ndarray, n_steps: int
+        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, dones: np.ndarray
     ) -> np.ndarray:
-        """Intrinsic rewards of a batch of transitions; store them and train when due.
-
-        ``n_steps`` environment steps are counted towards the schedule (the number of envs stepped).
-        """
+        """Intrinsic rewards of a batch of transitions; hand them to the bonus (if learning)."""
         batch = (obs, actions, next_obs)
         raw = self.bonus.compute(*batch, **self._dones_kwargs("compute", dones))
         intrinsic = (self.bonus.eta * self.bonus.normalize(raw, update=False)).astype(np.float32)
         if self.learning:
             self._pending_raw.append(np.asarray(raw))
             self.bonus.add(*batch, **self._dones_kwargs("add", dones))
+        return intrinsic
+
+    def _count_steps(self, n_steps: int) -> None:
+        """Count environment steps towards the schedule; train when due."""
+        if self.learning:
             self._steps_since_train += n_steps
             if self._steps_since_train >= self.train_freq:
                 self.train_bonus()
-        return intrinsic
 
     def _dones_kwargs(self, method: str, dones: np.ndarray) -> dict[str, np.ndarray]:
         return {"dones": dones} if self._dones_to[method] else {}
+
+    def _reset_episodes(self) -> None:
+        reset_episodes = getattr(self.bonus, "reset_episodes", None)
+        if reset_episodes is not None:
+            reset_episodes()
 
     def train_bonus(self) -> dict[str, float]:
         """Fold the raw bonuses seen since the last training into the normaliser, then train the bonus.
@@ -191,6 +198,7 @@ class CuriosityWrapper(gym.Wrapper, _BonusSchedule):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict]:
         obs, info = self.env.reset(seed=seed, options=options)
         self._last_obs = np.array(obs, copy=True)
+        self._reset_episodes()
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
@@ -201,7 +209,8 @@ class CuriosityWrapper(gym.Wrapper, _BonusSchedule):
             raise ValueError(f"the environment returned a non-finite reward: {reward}")
         done = np.array([terminated or truncated])
         batch = (self._last_obs[None], np.asarray(action)[None], np.asarray(obs)[None])
-        intrinsic = float(self._on_transitions(*batch, done, 1)[0])
+        intrinsic = float(self._on_transitions(*batch, done)[0])
+        self._count_steps(1)
         self._last_obs = np.array(obs, copy=True)
         info = {**info, EXTRINSIC_KEY: float(reward), INTRINSIC_KEY: intrinsic}
         return obs, float(reward) + intrinsic, terminated, truncated, info
@@ -219,6 +228,9 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
     * ``SAME_STEP``: the final observation comes from ``info["final_obs"]``.
     * ``DISABLED``: reset finished envs with ``reset(options={"reset_mask": mask})`` as usual.
 
+    Episodic bonuses (E3B, RIDE, NGU: their ``compute`` takes ``dones``) get each step's episode ends and
+    forget their memories on a full ``reset()``; they need ``SAME_STEP`` or ``DISABLED``.
+
     Observations, terminations and truncations pass unchanged; rewards become ``r + eta * bonus``; ``info``
     gains ``"extrinsic_reward"`` and ``"intrinsic_reward"`` arrays ``(num_envs,)`` (with gymnasium's
     ``"_<key>"`` masks). The bonus is trained every ``train_freq`` environment steps, a vector step counting
@@ -234,7 +246,8 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
     Raises:
         TypeError: unsupported spaces, or ``bonus`` neither a bonus nor a name.
         ValueError: an unknown bonus name or autoreset mode, a bonus built for other spaces,
-            ``bonus_kwargs`` with a built bonus, or a non-positive ``train_freq``.
+            ``bonus_kwargs`` with a built bonus, a non-positive ``train_freq``, or an episodic bonus with
+            ``NEXT_STEP`` autoreset.
     """
 
     def __init__(
@@ -255,6 +268,12 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
             ) from None
         single = (env.single_observation_space, env.single_action_space)
         self._init_bonus(bonus, *single, train_freq, bonus_kwargs)
+        if self._dones_to["compute"] and self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            raise ValueError(
+                f"{type(self.bonus).__name__} is episodic: it needs one transition per env at every step "
+                "(row i = env i), but autoreset_mode NEXT_STEP makes steps that only reset an env; build the "
+                "vector env with autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP"
+            )
         self._last_obs: np.ndarray | None = None
         self._resetting = np.zeros(self.num_envs, dtype=bool)  # NEXT_STEP: envs whose next step resets them
 
@@ -266,6 +285,7 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
         if mask is None or self._last_obs is None:
             self._last_obs = np.array(obs, copy=True)
             self._resetting[:] = False
+            self._reset_episodes()
         else:
             self._last_obs[mask] = obs[mask]
             self._resetting[mask] = False
@@ -286,8 +306,9 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
         if real.any():
             next_obs = self._final_obs(obs, dones, infos)
             intrinsic[real] = self._on_transitions(
-                self._last_obs[real], actions[real], next_obs[real], dones[real], self.num_envs
+                self._last_obs[real], actions[real], next_obs[real], dones[real]
             )
+        self._count_steps(self.num_envs)  # reset steps count too: the schedule follows the caller's steps
         if self.autoreset_mode == AutoresetMode.NEXT_STEP:
             self._resetting = dones
         self._last_obs = np.array(obs, copy=True)

@@ -111,6 +111,7 @@ class EpisodicBonus(NextObsBonus):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.dones_seen: list[bool] = []
+        self.resets = 0
 
     def compute(self, obs, actions, next_obs, dones=None):
         return super().compute(obs, actions, next_obs)
@@ -118,6 +119,14 @@ class EpisodicBonus(NextObsBonus):
     def add(self, obs, actions, next_obs, dones=None):
         super().add(obs, actions, next_obs)
         self.dones_seen += np.asarray(dones).tolist()
+
+    def reset_episodes(self):
+        self.resets += 1
+
+
+def counter_spaces():
+    env = CounterEnv()
+    return env.observation_space, env.action_space
 
 
 def counter_vec(lengths, mode: AutoresetMode) -> SyncVectorEnv:
@@ -223,7 +232,7 @@ def test_wrappers_match_the_sb3_glue(env_id, bonus_name, kind):
     steps, bonus = replay(env_id, kwargs, bonus_name, actions, train_freq=n_steps * n_envs)
     rewards = np.array([step[1] for step in steps])
     assert np.any([step[2] | step[3] for step in steps])  # episode ends happened
-    assert np.all(rewards != np.array([step[4][EXTRINSIC_KEY] for step in steps]))  # bonuses were added
+    assert np.all(rewards[-1] != steps[-1][4][EXTRINSIC_KEY])  # bonuses were added
     np.testing.assert_allclose(rewards, sb3_rewards, rtol=1e-5, atol=1e-6)
     assert state_equal(bonus.state_dict(), sb3_bonus.state_dict())
 
@@ -269,19 +278,24 @@ def test_disabled_mode_follows_masked_resets():
     assert bonus.added == [(0, 1), (0, 1), (1, 2), (1, 2), (0, 1), (2, 3)]
 
 
-@pytest.mark.parametrize(
-    ("mode", "expected"),
-    [
-        (AutoresetMode.NEXT_STEP, [False, False, True, False, True]),  # (0,1) (0,1) (1,2)e (1,2) (2,3)e
-        (AutoresetMode.SAME_STEP, [False, False, True, False, False, True]),  # ... (0,1) (2,3)e
-    ],
-)
-def test_episodic_bonuses_get_the_episode_ends(mode, expected):
-    env, bonus = wrap_counters([2, 3], mode, bonus_cls=EpisodicBonus)
+def test_episodic_bonuses_get_the_episode_ends_and_forget_at_reset():
+    env, bonus = wrap_counters([2, 3], AutoresetMode.SAME_STEP, bonus_cls=EpisodicBonus)
     env.reset(seed=0)
+    assert bonus.resets == 1
     for _ in range(3):
         env.step(zeros(2))
-    assert bonus.dones_seen == expected
+    # (0,1) (0,1) | (1,2) end, (1,2) | (0,1), (2,3) end
+    assert bonus.dones_seen == [False, False, True, False, False, True]
+    single = CuriosityWrapper(CounterEnv(2), EpisodicBonus(*counter_spaces()))
+    single.reset(seed=0)
+    single.step(np.zeros(1, dtype=np.float32))
+    single.step(np.zeros(1, dtype=np.float32))
+    assert single.bonus.dones_seen == [False, True] and single.bonus.resets == 1
+
+
+def test_episodic_bonuses_refuse_next_step_autoreset():
+    with pytest.raises(ValueError, match=r"EpisodicBonus is episodic.*AutoresetMode\.SAME_STEP"):
+        wrap_counters([2, 3], AutoresetMode.NEXT_STEP, bonus_cls=EpisodicBonus)
 
 
 # -- training schedule, persistence, checks -----------------------------------------------------------------
@@ -298,6 +312,17 @@ def test_trains_every_train_freq_env_steps_after_folding_in_the_raw_bonuses():
     env.learning = False
     env.step(zeros(2))
     assert len(bonus.added) == 12 and bonus.trainings == 2
+
+
+def test_next_step_reset_steps_count_towards_the_schedule():
+    """Envs ending together make a vector step of resets only: it still counts, so a rollout-sized
+    ``train_freq`` keeps training at the rollout's last step."""
+    env, bonus = wrap_counters([2, 2], AutoresetMode.NEXT_STEP, train_freq=6)
+    env.reset(seed=0)
+    for _ in range(3):
+        env.step(zeros(2))
+    assert bonus.trainings == 1
+    assert [b.tolist() for b in bonus.normalized] == [[1, 1, 2, 2]]
 
 
 def test_single_env_wrapper_passes_gymnasiums_env_checker():

@@ -41,6 +41,7 @@ def save_checkpoint(
         "n_updates": int(getattr(model, "_n_updates", 0)),
         "episodes": [dict(e) for e in recorder.episodes],
         "visits": torch.as_tensor(recorder.visits),
+        "early_visits": torch.as_tensor(recorder.early_visits),
         "bonus": None if wrapper is None else wrapper.bonus.state_dict(),
     }
     return atomic_save(state, path)
@@ -72,7 +73,7 @@ def load_checkpoint(
         model._n_updates = state["n_updates"]
     if wrapper is not None:
         wrapper.bonus.load_state_dict(state["bonus"])
-    recorder.restore(state["episodes"], np.asarray(state["visits"]))
+    recorder.restore(state["episodes"], np.asarray(state["visits"]), np.asarray(state["early_visits"]))
     # fresh, distinct randomness for the rest of the run (envs reset with these seeds at learn start)
     model.set_random_seed(seed + model.num_timesteps)
     return model.num_timesteps

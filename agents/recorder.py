@@ -11,8 +11,11 @@ from stable_baselines3.common.callbacks import BaseCallback
 from agents.vec_env import EPISODE_KEY
 
 CURVE_COLUMNS = ("timesteps", "episode_return", "episode_length", "success", "intrinsic_return")
-# MountainCar's position and velocity ranges (gymnasium's constants), for visitation histograms
+# MountainCar's position and velocity ranges (gymnasium's constants), for visitation histograms of envs that
+# do not declare their own ``visitation_range`` attribute
 VISITATION_RANGE = ((-1.2, 0.6), (-0.07, 0.07))
+#: the visits of the first this many steps are also kept apart: where exploration differs, early on
+EARLY_BUDGET = 100_000
 
 
 class EpisodeRecorder(BaseCallback):
@@ -23,31 +26,38 @@ class EpisodeRecorder(BaseCallback):
     :class:`~agents.CuriosityVecEnv` in its ``"step"`` mode (0 without a bonus; NaN, written ``nan``, in the
     modes that compute bonuses only after the episode's steps, where the per-episode sum is not known).
     Where steps report ``position`` and ``velocity`` (MountainCar), their visits are counted on a 50x50
-    grid and saved as ``visitation.npz``.
+    grid over the env's ``visitation_range`` attribute (default: gymnasium MountainCar's ranges) and saved
+    as ``visitation.npz``: ``hist`` (the whole run), ``hist_early`` (the first ``early_budget`` steps),
+    ``xedges``, ``yedges``.
 
     Args:
         out_dir: directory of ``curve.csv`` and ``visitation.npz``.
         bins: grid size of the visitation histogram.
+        early_budget: steps whose visits are also counted apart.
     """
 
-    def __init__(self, out_dir: str | Path, bins: int = 50) -> None:
+    def __init__(self, out_dir: str | Path, bins: int = 50, early_budget: int = EARLY_BUDGET) -> None:
         super().__init__()
         self.out_dir = Path(out_dir)
         self.bins = bins
+        self.early_budget = early_budget
         self.episodes: list[dict[str, float]] = []
         self.visits = np.zeros((bins, bins), dtype=np.int64)
+        self.early_visits = np.zeros((bins, bins), dtype=np.int64)
+        self.ranges = VISITATION_RANGE
         self._succeeded: np.ndarray | None = None
 
-    def restore(self, episodes: list[dict[str, float]], visits: np.ndarray) -> None:
+    def restore(self, episodes: list[dict[str, float]], visits: np.ndarray, early_visits: np.ndarray) -> None:
         """Start from a checkpoint's episodes and visits (before ``learn``; see :mod:`agents.checkpoint`).
 
         Raises:
-            ValueError: ``visits`` does not have this recorder's grid shape.
+            ValueError: visits without this recorder's grid shape.
         """
-        if visits.shape != self.visits.shape:
-            raise ValueError(f"visits must have shape {self.visits.shape}, got {visits.shape}")
+        for name, array in (("visits", visits), ("early_visits", early_visits)):
+            if array.shape != self.visits.shape:
+                raise ValueError(f"{name} must have shape {self.visits.shape}, got {array.shape}")
         self.episodes = [dict(e) for e in episodes]
-        self.visits = visits.astype(np.int64)
+        self.visits, self.early_visits = visits.astype(np.int64), early_visits.astype(np.int64)
 
     def _on_training_start(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -56,6 +66,10 @@ class EpisodeRecorder(BaseCallback):
         self._writer.writerow(CURVE_COLUMNS)
         self._writer.writerows([row[c] for c in CURVE_COLUMNS] for row in self.episodes)  # a resumed run's
         self._succeeded = np.zeros(self.training_env.num_envs, dtype=bool)
+        try:
+            self.ranges = tuple(map(tuple, self.training_env.get_attr("visitation_range", indices=[0])[0]))
+        except AttributeError:
+            self.ranges = VISITATION_RANGE
 
     def _on_step(self) -> bool:
         positions = []
@@ -76,16 +90,19 @@ class EpisodeRecorder(BaseCallback):
                 self._succeeded[i] = False
         if positions:
             pos = np.asarray(positions, dtype=np.float64)
-            hist, _, _ = np.histogram2d(pos[:, 0], pos[:, 1], bins=self.bins, range=VISITATION_RANGE)
+            hist, _, _ = np.histogram2d(pos[:, 0], pos[:, 1], bins=self.bins, range=self.ranges)
             self.visits += hist.astype(np.int64)
+            if self.num_timesteps <= self.early_budget:
+                self.early_visits += hist.astype(np.int64)
         return True
 
     def _on_training_end(self) -> None:
         self._file.close()
         if self.visits.any():
-            xedges = np.linspace(*VISITATION_RANGE[0], self.bins + 1)
-            yedges = np.linspace(*VISITATION_RANGE[1], self.bins + 1)
-            np.savez(self.out_dir / "visitation.npz", hist=self.visits, xedges=xedges, yedges=yedges)
+            xedges = np.linspace(*self.ranges[0], self.bins + 1)
+            yedges = np.linspace(*self.ranges[1], self.bins + 1)
+            np.savez(self.out_dir / "visitation.npz", hist=self.visits, hist_early=self.early_visits,
+                     xedges=xedges, yedges=yedges, early_budget=self.early_budget)
 
     def _on_rollout_end(self) -> None:
         self._file.flush()

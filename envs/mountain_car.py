@@ -58,6 +58,9 @@ class SparseMountainCarEnv(gym.Env[np.ndarray, np.ndarray]):
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 30}
+    #: (position, velocity) ranges of visitation histograms (agents.recorder)
+    visitation_range: ClassVar[tuple[tuple[float, float], ...]] = ((MIN_POSITION, MAX_POSITION),
+                                                                    (-MAX_SPEED, MAX_SPEED))
 
     def __init__(self, render_mode: str | None = None, width: int = 64, height: int = 64) -> None:
         check_render_mode(render_mode, self.metadata["render_modes"])

@@ -87,4 +87,4 @@ def test_recorder_restore_checks_the_grid():
     from agents.recorder import EpisodeRecorder
 
     with pytest.raises(ValueError, match="visits must have shape"):
-        EpisodeRecorder("unused").restore([], np.zeros((3, 3)))
+        EpisodeRecorder("unused").restore([], np.zeros((3, 3)), np.zeros((50, 50)))

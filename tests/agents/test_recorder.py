@@ -1,0 +1,22 @@
+"""EpisodeRecorder: visitation over the env's own ranges, and the early-budget visits counted apart."""
+
+import numpy as np
+from stable_baselines3 import PPO
+from stable_baselines3.common.env_util import make_vec_env
+
+import envs  # noqa: F401
+from agents.recorder import EpisodeRecorder
+
+
+def test_early_visits_count_the_first_steps_only(tmp_path):
+    venv = make_vec_env("SparseMountainCar-v0", n_envs=2, seed=0)
+    recorder = EpisodeRecorder(tmp_path, early_budget=300)
+    PPO("MlpPolicy", venv, n_steps=256, batch_size=64, n_epochs=1, seed=0).learn(512, callback=recorder)
+    saved = np.load(tmp_path / "visitation.npz")
+    # one visit per env per step; steps are counted after they happen (2 per vector step)
+    assert saved["hist"].sum() == 512
+    assert saved["hist_early"].sum() == 300
+    assert int(saved["early_budget"]) == 300
+    # -v0 declares gymnasium MountainCar's ranges
+    np.testing.assert_allclose(saved["xedges"][[0, -1]], [-1.2, 0.6])
+    np.testing.assert_allclose(saved["yedges"][[0, -1]], [-0.07, 0.07])

@@ -16,8 +16,12 @@ from gymnasium import spaces
 
 from curiosity.base import IntrinsicBonus
 from curiosity.disagreement import Disagreement
+from curiosity.e3b import E3B
 from curiosity.icm import ICM
 from curiosity.networks import RingPool, image_encoder, image_layout
+from curiosity.ngu import NGU
+from curiosity.re3 import RE3
+from curiosity.ride import RIDE
 from curiosity.rnd import RND
 from curiosity.simhash import SimHash
 from curiosity.vime import VIME
@@ -43,6 +47,19 @@ FACTORIES: dict[str, Factory] = {
         o, a, n_models=3, hidden_sizes=(32,), feature_dim=16, learning_rate=1e-3, seed=seed, **_TRAIN
     ),
     "simhash": lambda o, a, seed: SimHash(o, a, k=16, image_size=8, seed=seed),
+    # episodic bonuses: without dones, each batch continues one episode of one environment
+    "e3b": lambda o, a, seed: E3B(
+        o, a, feature_dim=8, hidden_sizes=(32,), hidden_dim=32, learning_rate=1e-3, seed=seed, **_TRAIN
+    ),
+    "re3": lambda o, a, seed: RE3(o, a, feature_dim=8, hidden_sizes=(32,), memory_size=64, seed=seed),
+    "ride": lambda o, a, seed: RIDE(
+        o, a, feature_dim=16, encoder_hidden_sizes=(32,), hidden_dim=32, learning_rate=1e-3, seed=seed,
+        **_TRAIN,
+    ),
+    "ngu": lambda o, a, seed: NGU(
+        o, a, feature_dim=8, hidden_sizes=(32,), hidden_dim=32, rnd_feature_dim=16, learning_rate=1e-3,
+        seed=seed, **_TRAIN,
+    ),
 }
 
 SPACES: dict[str, tuple[spaces.Box, spaces.Space]] = {
@@ -289,7 +306,7 @@ def test_ring_pool_is_a_bounded_fifo_keeping_uint8_frames() -> None:
         RingPool(0, {"x": ((1,), torch.float32)})
 
 
-@pytest.mark.parametrize("name", ["rnd", "icm", "disagreement"])
+@pytest.mark.parametrize("name", ["rnd", "icm", "disagreement", "e3b", "ride", "ngu"])
 def test_normalize_divides_by_the_running_std_of_every_bonus_seen(name: str) -> None:
     obs_space, act_space = SPACES["vector-box"]
     bonus = FACTORIES[name](obs_space, act_space, 0)

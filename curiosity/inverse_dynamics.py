@@ -1,0 +1,67 @@
+"""An embedding learned by inverse dynamics alone, for E3B and NGU's episodic memory.
+
+A feature map ``phi`` and a head ``g`` are trained together to predict the action from two consecutive
+states, ``a_hat = g(phi(s), phi(s'))``: cross-entropy for ``Discrete`` actions, mean squared error for
+``Box``. What ``phi`` keeps is what the agent controls, which both E3B and NGU use as the space in which
+episodic novelty is measured. ICM (:mod:`curiosity.icm`) trains the same pair plus a forward model; its
+feature map is built by the same rules (:func:`feature_map`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from gymnasium import spaces
+from torch import nn
+
+from curiosity.base import action_dim
+from curiosity.networks import flat_output_dim, image_encoder, is_image_space, mlp
+
+
+def feature_map(
+    observation_space: spaces.Box,
+    feature_dim: int,
+    hidden_sizes: Sequence[int],
+    encoder: nn.Module | None = None,
+    *,
+    activation: type[nn.Module] = nn.ELU,
+    arch: str = "universe",
+) -> tuple[nn.Module, int]:
+    """``phi`` and its output width: ``encoder`` if given (flattened), else an MLP for vectors or the default
+    CNN (:func:`curiosity.networks.image_encoder`, ``arch``) with a linear layer to ``feature_dim``."""
+    if encoder is not None:
+        return nn.Sequential(encoder, nn.Flatten()), flat_output_dim(encoder, tuple(observation_space.shape))
+    if is_image_space(observation_space):
+        return image_encoder(observation_space, feature_dim, arch=arch, activation=activation), feature_dim
+    obs_dim = int(torch.Size(observation_space.shape).numel())
+    return mlp(obs_dim, hidden_sizes, feature_dim, activation), feature_dim
+
+
+class InverseDynamics(nn.Module):
+    """``phi`` and the inverse head ``g`` (one ReLU hidden layer of ``hidden_dim``).
+
+    Args:
+        phi: the feature map, ``(batch, *obs_shape) -> (batch, feature_dim)``.
+        feature_dim: its output width.
+        action_space: ``Discrete`` (logits, cross-entropy) or ``Box`` (values, squared error).
+        hidden_dim: width of the head's hidden layer.
+    """
+
+    def __init__(self, phi: nn.Module, feature_dim: int, action_space: spaces.Space, hidden_dim: int) -> None:
+        super().__init__()
+        self.phi = phi
+        self.head = mlp(2 * feature_dim, (hidden_dim,), action_dim(action_space))
+        self.discrete = isinstance(action_space, spaces.Discrete)
+
+    def embed(self, obs: torch.Tensor) -> torch.Tensor:
+        """``phi(obs)``, ``(batch, feature_dim)``, differentiable."""
+        return self.phi(obs.float()).flatten(1)
+
+    def loss(self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+        """Per-transition inverse loss, ``(batch,)``; ``actions`` encoded ``(batch, action_dim)``."""
+        a_hat = self.head(torch.cat([self.embed(obs), self.embed(next_obs)], dim=1))
+        if self.discrete:
+            return F.cross_entropy(a_hat, actions.argmax(dim=1), reduction="none")
+        return (a_hat - actions).pow(2).mean(dim=1)

@@ -117,12 +117,9 @@ class SparseMountainCarV1Env(Box2DTask):
         return float(done), done
 
     def _info(self, reward: float) -> dict[str, Any]:
-        return {
-            "position": float(self.cart.position[0]),
-            "velocity": float(self.cart.linearVelocity[0]),
-            "goal_reached": bool(self.cart.position[0] >= GOAL_X),
-            "is_success": reward > 0,
-        }
+        x = self.cart.position[0]
+        velocity = self.cart.linearVelocity[0]
+        return {"position": x, "velocity": velocity, "goal_reached": x >= GOAL_X, "is_success": reward > 0}
 
     def set_state(self, x: float, x_dot: float = 0.0) -> np.ndarray:
         """Put the cart's centre at ``x``, resting on the track, with horizontal speed ``x_dot``.

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
 
 import numpy as np
 import torch
+from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.utils import obs_as_tensor
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize
 
 from agents.replay_buffer import CuriosityReplayBuffer
 from agents.vec_env import EPISODE_KEY, CuriosityVecEnv
@@ -20,17 +21,19 @@ from agents.vec_env import EPISODE_KEY, CuriosityVecEnv
 class CuriosityCallback(BaseCallback):
     """Trains the bonus of the model's :class:`CuriosityVecEnv` and logs through SB3's logger.
 
-    Schedule: after each rollout for on-policy algorithms (PPO, A2C, TRPO); every ``train_freq``
-    environment steps for off-policy ones (SAC, TD3, DQN). Before each training, the raw bonuses seen
-    since the last one are folded into the bonus's normalisation statistics (VIME: one batch median per
-    training iteration, as in the paper).
+    Schedule: after each rollout for on-policy algorithms (PPO, A2C, TRPO, MaskablePPO, RecurrentPPO);
+    every ``train_freq`` environment steps for off-policy ones (SAC, TD3, DQN). Before each training, the
+    raw bonuses seen since the last one are folded into the bonus's normalisation statistics (VIME: one
+    batch median per training iteration, as in the paper).
 
     In the wrapper's ``"rollout"`` mode (on-policy only) the bonuses of the whole rollout are computed at
-    its end, added to ``rollout_buffer.rewards``, and returns and advantages recomputed with GAE; the
-    transitions are then added to the bonus's pool and the bonus trained.
+    its end, added to ``rollout_buffer.rewards``, and returns and advantages recomputed with GAE from the
+    value of the state after the rollout's last step (:func:`rollout_end_values`); the transitions are then
+    added to the bonus's pool and the bonus trained.
 
     Logged: ``rollout/ep_ext_rew_mean``, ``rollout/ep_int_rew_mean`` (episode returns, extrinsic and
-    intrinsic, over the last 100 episodes), ``curiosity/bonus_mean``, ``curiosity/bonus_max``,
+    intrinsic, over the last 100 episodes; in rollout mode an episode's intrinsic return is known once the
+    rollout that ends it is rewritten), ``curiosity/bonus_mean``, ``curiosity/bonus_max``,
     ``curiosity/raw_bonus_median`` and the bonus's training metrics as ``curiosity/<name>``.
 
     Args:
@@ -45,7 +48,8 @@ class CuriosityCallback(BaseCallback):
 
     Raises:
         ValueError: no :class:`CuriosityVecEnv` under the model's env, a mode the algorithm cannot use,
-            or a non-positive ``train_freq``.
+            ``VecNormalize(norm_reward=True)`` above the wrapper outside step mode, or a non-positive
+            ``train_freq``.
     """
 
     def __init__(self, train_freq: int = 5000, value_targets: str = "augmented", verbose: int = 0) -> None:
@@ -58,19 +62,27 @@ class CuriosityCallback(BaseCallback):
         self.value_targets = value_targets
         self.ext_returns: deque[float] = deque(maxlen=100)
         self.int_returns: deque[float] = deque(maxlen=100)
+        self._int_running = np.zeros(0)  # rollout mode: intrinsic return so far of each env's episode
         self._last_train_step = 0
         self.wrapper: CuriosityVecEnv
 
     def _init_callback(self) -> None:
         self.wrapper = find_curiosity_wrapper(self.training_env)
-        on_policy = isinstance(self.model, OnPolicyAlgorithm)
-        if self.wrapper.mode == "rollout" and not on_policy:
-            raise ValueError("the 'rollout' mode needs an on-policy algorithm (PPO, A2C, TRPO)")
-        if self.value_targets == "extrinsic" and self.wrapper.mode != "rollout":
-            raise ValueError("value_targets='extrinsic' needs the wrapper's 'rollout' mode (in the other "
-                             "modes the bonus is in the rewards before returns are computed); got "
-                             f"{self.wrapper.mode!r}")
-        if self.wrapper.mode == "relabel":
+        mode = self.wrapper.mode
+        if mode == "rollout" and not isinstance(self.model, OnPolicyAlgorithm):
+            raise ValueError("the 'rollout' mode needs an on-policy algorithm (PPO, A2C, TRPO, ...)")
+        if self.value_targets == "extrinsic" and mode != "rollout":
+            raise ValueError(
+                "value_targets='extrinsic' needs the wrapper's 'rollout' mode (in the other "
+                f"modes the bonus is in the rewards before returns are computed); got {mode!r}"
+            )
+        if mode != "step" and _normalizes_reward_above(self.training_env, self.wrapper):
+            raise ValueError(
+                f"VecNormalize(norm_reward=True) above CuriosityVecEnv in {mode!r} mode would scale the "
+                "extrinsic reward but not the bonus added after it; use VecNormalize(..., "
+                "norm_reward=False), or the wrapper's mode='step' (VecNormalize then scales both together)"
+            )
+        if mode == "relabel":
             buffer = getattr(self.model, "replay_buffer", None)
             if not isinstance(buffer, CuriosityReplayBuffer):
                 raise ValueError(
@@ -78,6 +90,11 @@ class CuriosityCallback(BaseCallback):
                     "replay_buffer_class=agents.CuriosityReplayBuffer"
                 )
             buffer.attach(self.wrapper.bonus)
+        self._int_running = np.zeros(self.wrapper.num_envs)
+        self.wrapper.callback_attached = True
+
+    def _on_training_end(self) -> None:
+        self.wrapper.callback_attached = False
 
     def _on_step(self) -> bool:
         for info in self.locals.get("infos", []):
@@ -115,41 +132,84 @@ class CuriosityCallback(BaseCallback):
     def _rewrite_rollout(self) -> None:
         """Original VIME semantics: bonuses for the whole rollout at once, then GAE recomputed."""
         bonus, buffer = self.wrapper.bonus, self.model.rollout_buffer
-        obs, actions, next_obs = self.wrapper.take_rollout()  # (n_steps, n_envs, ...)
+        obs, actions, next_obs, dones = self.wrapper.take_rollout()  # (n_steps, n_envs, ...)
         n_steps, n_envs = obs.shape[:2]
         if (n_steps, n_envs) != buffer.rewards.shape:
             raise RuntimeError(
                 f"the wrapper stored {n_steps}x{n_envs} transitions but the rollout buffer holds "
                 f"{buffer.rewards.shape}: are other wrappers skipping steps?"
             )
+        last_values, last_dones = rollout_end_values(self.model)
+        check_same_returns(buffer, last_values, last_dones, type(self.model).__name__)
+        extrinsic_returns = buffer.returns.copy()  # the algorithm computed them from the extrinsic rewards
         flat = [x.reshape(n_steps * n_envs, *x.shape[2:]) for x in (obs, actions, next_obs)]
         intrinsic = bonus(*flat, update_stats=True).reshape(n_steps, n_envs)
-        extrinsic_returns = buffer.returns.copy()  # SB3 computed them from the extrinsic rewards
         buffer.rewards += intrinsic.astype(buffer.rewards.dtype)
-        recompute_returns(buffer, self.locals)
+        buffer.compute_returns_and_advantage(last_values=last_values, dones=last_dones)
         if self.value_targets == "extrinsic":
             buffer.returns[:] = extrinsic_returns
         bonus.add(*flat)
+        self._track_intrinsic_returns(intrinsic, dones)
         self.logger.record("curiosity/bonus_mean", float(intrinsic.mean()))
         self.logger.record("curiosity/bonus_max", float(intrinsic.max()))
 
+    def _track_intrinsic_returns(self, intrinsic: np.ndarray, dones: np.ndarray) -> None:
+        """Sum each env's bonuses over its episode (episodes span rollouts); keep the finished sums."""
+        for step_bonus, step_dones in zip(intrinsic, dones, strict=True):
+            self._int_running += step_bonus
+            for i in np.flatnonzero(step_dones):
+                self.int_returns.append(float(self._int_running[i]))
+                self._int_running[i] = 0.0
 
-def recompute_returns(buffer: RolloutBuffer, rollout_locals: dict[str, Any]) -> None:
-    """Recompute GAE returns and advantages after the rewards of a finished rollout changed.
 
-    SB3 calls ``on_rollout_end`` after ``compute_returns_and_advantage``; the last values and dones it
-    used are local variables of ``OnPolicyAlgorithm.collect_rollouts``, handed to callbacks in
-    ``locals``. This is the one place that reads them (a test fails if SB3 renames them).
+def rollout_end_values(model: OnPolicyAlgorithm) -> tuple[torch.Tensor, np.ndarray]:
+    """V(s_T) and the dones of the step that ended the rollout, as ``collect_rollouts`` computed them.
+
+    SB3 calls ``on_rollout_end`` after ``compute_returns_and_advantage``; PPO, A2C and TRPO hand their last
+    values to callbacks in ``locals``, but sb3-contrib's MaskablePPO and RecurrentPPO do not refresh the
+    locals, which then hold V(s_{T-1}). So the values are computed here, from the state every on-policy
+    algorithm keeps after a rollout (``_last_obs``, ``_last_episode_starts`` and, for recurrent policies,
+    ``_last_lstm_states``): the one place that reads SB3's internals (:func:`check_same_returns` and a test
+    fail if they change).
     """
-    try:
-        last_values, dones = rollout_locals["values"], rollout_locals["dones"]
-    except KeyError as missing:
-        raise RuntimeError(
-            f"SB3's collect_rollouts no longer exposes {missing} to callbacks; agents.callback needs updating"
-        ) from None
-    if not isinstance(last_values, torch.Tensor):
-        raise RuntimeError("expected the rollout's last values as a tensor in callback locals['values']")
+    dones = model._last_episode_starts
+    obs = obs_as_tensor(model._last_obs, model.device)
+    with torch.no_grad():
+        if isinstance(model.policy, RecurrentActorCriticPolicy):
+            starts = torch.tensor(dones, dtype=torch.float32, device=model.device)
+            values = model.policy.predict_values(obs, model._last_lstm_states.vf, starts)
+        else:
+            values = model.policy.predict_values(obs)
+    return values, dones
+
+
+def check_same_returns(
+    buffer: RolloutBuffer, last_values: torch.Tensor, dones: np.ndarray, algo: str
+) -> None:
+    """Recompute the returns of the unchanged rollout and compare them with the algorithm's own.
+
+    Proves that ``last_values`` are the ones the algorithm used, so the rewrite recomputes GAE correctly
+    (an algorithm whose rollouts end differently is refused rather than given wrong returns).
+
+    Raises:
+        ValueError: the returns differ.
+    """
+    returns = buffer.returns.copy()
     buffer.compute_returns_and_advantage(last_values=last_values, dones=dones)
+    if not np.allclose(buffer.returns, returns, rtol=1e-5, atol=1e-6):
+        raise ValueError(
+            f"CuriosityCallback cannot reproduce {algo}'s returns from the value after its rollout, so its "
+            "'rollout' mode would give wrong advantages; use the wrapper's mode='step' with this algorithm"
+        )
+
+
+def _normalizes_reward_above(env: VecEnv | None, wrapper: CuriosityVecEnv) -> bool:
+    """Whether a ``VecNormalize(norm_reward=True)`` sits between ``env`` (the top) and ``wrapper``."""
+    while env is not None and env is not wrapper:
+        if isinstance(env, VecNormalize) and env.norm_reward:
+            return True
+        env = env.venv if isinstance(env, VecEnvWrapper) else None
+    return False
 
 
 def find_curiosity_wrapper(env: VecEnv | None) -> CuriosityVecEnv:

@@ -2,7 +2,9 @@
 
 This is what ``curiosity train`` and each job of a benchmark suite call. A run directory holds
 ``config.json``, ``curve.csv`` (one row per episode), ``visitation.npz`` (MountainCar), ``model.zip``,
-``bonus.pt`` and TensorBoard logs under ``tb/`` when asked.
+``bonus.pt`` and TensorBoard logs under ``tb/`` when asked. Nothing is written before the arguments are
+checked. Evaluation rebuilds the model from ``config.json`` and reads only the policy's tensors from
+``model.zip`` (:func:`agents.persistence.load_policy`): SB3's ``load`` would unpickle the zip's data.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from stable_baselines3.common.utils import set_random_seed
 import envs  # noqa: F401  (registers the sparse tasks)
 from agents.callback import CuriosityCallback
 from agents.checkpoint import CHECKPOINT_FILE, CheckpointCallback, load_checkpoint
-from agents.persistence import save_bonus
+from agents.errors import UsageError
+from agents.persistence import load_policy, save_bonus
 from agents.pixels import policy_for, resolve_bonus_kwargs
 from agents.recorder import EpisodeRecorder
 from agents.replay_buffer import CuriosityReplayBuffer
@@ -37,17 +40,59 @@ ALGOS: dict[str, type[BaseAlgorithm]] = {
     "ppo": PPO, "a2c": A2C, "trpo": TRPO, "sac": SAC, "td3": TD3, "dqn": DQN,
 }  # fmt: skip
 BONUS_NAMES = ("none", *BONUSES)
+MODES = ("auto", "step", "rollout", "relabel")
 
 
 def check_choices(env_id: str, algo: str, bonus: str) -> None:
-    """Raise a ``ValueError`` naming the known choices for an unknown env id, algorithm or bonus."""
+    """Raise a :class:`UsageError` naming the known choices for an unknown env id, algorithm or bonus."""
     if algo not in ALGOS:
-        raise ValueError(f"unknown algorithm {algo!r}; choose one of {', '.join(ALGOS)}")
+        raise UsageError("algo", f"unknown algorithm {algo!r}; choose one of {', '.join(ALGOS)}")
     if bonus not in BONUS_NAMES:
-        raise ValueError(f"unknown bonus {bonus!r}; choose one of {', '.join(BONUS_NAMES)}")
+        raise UsageError("bonus", f"unknown bonus {bonus!r}; choose one of {', '.join(BONUS_NAMES)}")
     if env_id not in gym.registry:
         sparse = ", ".join(k for k in gym.registry if k.startswith(("Sparse", "SwimmerGather")))
-        raise ValueError(f"unknown environment id {env_id!r} (the toolkit's tasks: {sparse})")
+        raise UsageError("env_id", f"unknown environment id {env_id!r} (the toolkit's tasks: {sparse})")
+
+
+def check_run_args(
+    env_id: str,
+    algo: str,
+    bonus: str,
+    n_envs: int = 1,
+    eta: float | None = None,
+    bonus_kwargs: dict[str, Any] | None = None,
+    mode: str = "auto",
+) -> None:
+    """Check a run's arguments before anything is built or written.
+
+    Raises:
+        UsageError: an unknown choice, ``n_envs`` < 1, a mode the algorithm cannot use, or bonus settings
+            with ``bonus="none"`` (they would be ignored).
+    """
+    check_choices(env_id, algo, bonus)
+    if not _positive_int(n_envs):
+        raise UsageError("n_envs", f"n_envs must be an integer >= 1, got {n_envs!r}")
+    if mode not in MODES:
+        raise UsageError("mode", f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if bonus == "none":
+        if eta:  # a suite's "none" method carries eta 0
+            raise UsageError("eta", f"eta={eta!r} has no effect without a bonus: drop it or choose a bonus")
+        if bonus_kwargs:
+            raise UsageError("bonus_kwargs", "bonus settings have no effect without a bonus: drop them or "
+                             "choose a bonus")  # fmt: skip
+        return
+    off_policy = issubclass(ALGOS[algo], OffPolicyAlgorithm)
+    if mode == "relabel" and not off_policy:
+        raise UsageError("mode", f"mode 'relabel' relabels a replay buffer, which {algo} has not: use "
+                         "'rollout' or 'step', or an off-policy algorithm (sac, td3, dqn)")  # fmt: skip
+    if mode == "rollout" and off_policy:
+        raise UsageError("mode", f"mode 'rollout' rewrites an on-policy rollout, which {algo} has not: use "
+                         "'relabel' or 'step', or an on-policy algorithm (ppo, a2c, trpo)")  # fmt: skip
+
+
+def _positive_int(value: Any) -> bool:
+    number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    return number and float(value).is_integer() and value >= 1
 
 
 def build(
@@ -68,8 +113,11 @@ def build(
     ``mode="auto"`` picks the original semantics: ``"rollout"`` for on-policy algorithms, ``"relabel"``
     (fresh bonuses at sample time) for off-policy ones. ``env_kwargs`` go to every ``gym.make`` of the task
     (the training copies and an encoder's pretraining frames alike).
+
+    Raises:
+        UsageError: see :func:`check_run_args`.
     """
-    check_choices(env_id, algo, bonus)
+    check_run_args(env_id, algo, bonus, n_envs, eta, bonus_kwargs, mode)
     set_random_seed(seed)
     algo_cls = ALGOS[algo]
     algo_kwargs = dict(algo_kwargs or {})
@@ -144,28 +192,31 @@ def run_experiment(
         ``success`` (any successful episode), ``steps_to_first_success`` (or ``None``),
         ``success_rate_last`` (over the same last episodes), ``episodes``, ``seconds``, ``timesteps``.
     """
-    if int(total_timesteps) != total_timesteps or total_timesteps < 1:
-        raise ValueError(f"total_timesteps must be a positive integer, got {total_timesteps!r}")
+    if not _positive_int(total_timesteps):
+        raise UsageError(
+            "total_timesteps", f"total_timesteps must be a positive integer, got {total_timesteps!r}"
+        )
+    check_run_args(env_id, algo, bonus, n_envs, eta, bonus_kwargs, mode)
+    if bonus == "none" and callback_kwargs:
+        raise UsageError("callback_kwargs", f"callback_kwargs {sorted(callback_kwargs)} need a bonus; this "
+                         "run has bonus='none'")  # fmt: skip
+    callbacks: list = [] if bonus == "none" else [CuriosityCallback(train_freq, **(callback_kwargs or {}))]
     configure_torch(threads)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    model, wrapper = build(
+        env_id, algo, bonus, seed, n_envs, eta, algo_kwargs, bonus_kwargs, mode,
+        tensorboard_log=str(out / "tb") if tensorboard else None, env_kwargs=env_kwargs,
+    )  # fmt: skip
     config = {
         "env_id": env_id, "algo": algo, "bonus": bonus, "total_timesteps": int(total_timesteps),
         "seed": seed, "eta": eta, "algo_kwargs": algo_kwargs or {}, "bonus_kwargs": bonus_kwargs or {},
         "n_envs": n_envs, "mode": mode, "train_freq": train_freq, "env_kwargs": env_kwargs or {},
         "callback_kwargs": callback_kwargs or {},
     }  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)  # only now that every argument has been checked
     (out / "config.json").write_text(json.dumps(config, indent=2))
-    model, wrapper = build(
-        env_id, algo, bonus, seed, n_envs, eta, algo_kwargs, bonus_kwargs, mode,
-        tensorboard_log=str(out / "tb") if tensorboard else None, env_kwargs=env_kwargs,
-    )  # fmt: skip
     recorder = EpisodeRecorder(out)
-    callbacks = [recorder]
-    if wrapper is not None:
-        callbacks.insert(0, CuriosityCallback(train_freq=train_freq, **(callback_kwargs or {})))
-    elif callback_kwargs:
-        raise ValueError(f"callback_kwargs {sorted(callback_kwargs)} need a bonus; this run has bonus='none'")
+    callbacks.append(recorder)
     done = 0
     if checkpoint_dir is not None:
         checkpoint = Path(checkpoint_dir) / CHECKPOINT_FILE
@@ -174,7 +225,7 @@ def run_experiment(
         callbacks.append(CheckpointCallback(checkpoint, wrapper, recorder, checkpoint_every))
     start = time.perf_counter()
     model.learn(max(int(total_timesteps) - done, 0), callback=CallbackList(callbacks),
-                progress_bar=progress_bar, reset_num_timesteps=done == 0)
+                progress_bar=progress_bar, reset_num_timesteps=done == 0)  # fmt: skip
     seconds = time.perf_counter() - start
     if save:
         model.save(out / "model.zip")
@@ -204,15 +255,25 @@ def summarize(episodes: list[dict[str, float]]) -> dict[str, Any]:
 def evaluate_run(run_dir: str | Path, episodes: int = 10, deterministic: bool = True) -> dict[str, Any]:
     """Roll out a saved run's policy on its task (extrinsic reward only).
 
+    The model is rebuilt from ``config.json`` and only the policy's tensors are read from ``model.zip``
+    (``weights_only=True``): nothing in the run directory is unpickled.
+
     Raises:
+        UsageError: ``episodes`` < 1, or no such run directory.
         FileNotFoundError: the directory lacks ``config.json`` or ``model.zip``.
+        ValueError: ``model.zip`` holds no policy weights, or weights that do not fit the rebuilt policy.
     """
+    if not _positive_int(episodes):
+        raise UsageError("episodes", f"episodes must be an integer >= 1, got {episodes!r}")
     run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UsageError("run_dir", f"no run directory {str(run_dir)!r}: give the --out of a training run")
     for name in ("config.json", "model.zip"):
         if not (run_dir / name).is_file():
             raise FileNotFoundError(f"{run_dir / name} is missing: is {run_dir} a run directory?")
     config = json.loads((run_dir / "config.json").read_text())
-    model = ALGOS[config["algo"]].load(run_dir / "model.zip", device="cpu")
+    model = rebuild_model(config)
+    load_policy(model, run_dir / "model.zip")
     env = gym.make(config["env_id"], **config.get("env_kwargs", {}))
     returns, successes = [], []
     for episode in range(episodes):
@@ -230,3 +291,13 @@ def evaluate_run(run_dir: str | Path, episodes: int = 10, deterministic: bool = 
     return {"mean_return": float(np.mean(returns)), "success_rate": float(np.mean(successes)),
             "episodes": episodes}  # fmt: skip
 
+
+def rebuild_model(config: dict[str, Any]) -> BaseAlgorithm:
+    """The untrained model of a run, built from its ``config.json`` (no bonus: the policy does not see it)."""
+    algo_kwargs = dict(config.get("algo_kwargs") or {})
+    if issubclass(ALGOS[config["algo"]], OffPolicyAlgorithm):
+        algo_kwargs["buffer_size"] = 1  # never filled: no need for a million-transition replay buffer
+    model, _ = build(config["env_id"], config["algo"], "none", config.get("seed", 0), algo_kwargs=algo_kwargs,
+                     env_kwargs=config.get("env_kwargs"))  # fmt: skip
+    model.get_env().close()
+    return model

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -42,7 +43,13 @@ class CuriosityVecEnv(VecEnvWrapper):
             unchanged and the buffer adds fresh bonuses at sample time.
 
     Put it inside ``VecNormalize`` (``VecNormalize(CuriosityVecEnv(venv, ...))``) so the bonus models raw
-    observations; VecNormalize then scales extrinsic and intrinsic rewards together.
+    observations. In step mode VecNormalize then scales extrinsic and intrinsic rewards together; the other
+    modes add the bonus after VecNormalize has scaled the extrinsic reward, so :class:`CuriosityCallback`
+    refuses ``norm_reward=True`` there.
+
+    Without a :class:`CuriosityCallback` driving it (attached by ``model.learn(callback=...)``), the wrapper
+    warns once at its first learning step and keeps nothing of its own (no rollout, no raw bonuses), so an
+    evaluation env wrapped the same way (rl_zoo3 does) stays bounded; set ``learning = False`` there.
 
     Args:
         venv: the vectorised environment.
@@ -74,14 +81,16 @@ class CuriosityVecEnv(VecEnvWrapper):
         self.bonus = bonus
         self.mode = mode
         self.learning = True  # set False to stop handing transitions to the bonus (e.g. evaluation)
+        self.callback_attached = False  # set by CuriosityCallback while it trains the bonus
+        self._warned_alone = False
         self._last_obs: np.ndarray | None = None
         self._actions: np.ndarray | None = None
         self._ext_return = np.zeros(self.num_envs)
         self._int_return = np.zeros(self.num_envs)
         self._length = np.zeros(self.num_envs, dtype=np.int64)
         self.pending_raw: list[np.ndarray] = []  # raw bonuses since the last training (step mode)
-        # (s, a, s') per step of the current rollout (rollout mode)
-        self.rollout: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        # (s, a, s', done) per step of the current rollout (rollout mode)
+        self.rollout: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def reset(self) -> np.ndarray:
         obs = self.venv.reset()
@@ -106,14 +115,16 @@ class CuriosityVecEnv(VecEnvWrapper):
         transition = (self._last_obs, self._actions, next_obs)
         intrinsic = np.zeros(self.num_envs, dtype=np.float32)
         if self.mode == "step":
-            raw = self.bonus.compute(*transition)
+            raw = self.bonus.compute(*transition)  # scaled by stored statistics only, never its own
             intrinsic = (self.bonus.eta * self.bonus.normalize(raw, update=False)).astype(np.float32)
-            self.pending_raw.append(raw)
         if self.learning:
-            if self.mode == "rollout":
-                self.rollout.append(transition)
-            else:
-                self.bonus.add(*transition)
+            driven = self._driven()  # without a callback nothing would consume these: keep none
+            if self.mode == "rollout" and driven:
+                self.rollout.append((*transition, np.array(dones, dtype=bool)))
+            elif self.mode != "rollout":
+                self.bonus.add(*transition)  # the bonus's own pool is bounded
+                if self.mode == "step" and driven:
+                    self.pending_raw.append(raw)
         self._record(rewards, intrinsic, dones, infos)
         self._last_obs = np.array(obs, copy=True)
         return obs, (rewards + intrinsic).astype(np.float32), dones, infos
@@ -138,13 +149,31 @@ class CuriosityVecEnv(VecEnvWrapper):
                 self._ext_return[i] = self._int_return[i] = 0.0
                 self._length[i] = 0
 
-    def take_rollout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The stored rollout as time-major arrays ``(n_steps, n_envs, ...)``, then forget it."""
+    def _driven(self) -> bool:
+        """Whether a callback consumes what is stored; warns once when none does."""
+        if not self.callback_attached and not self._warned_alone:
+            self._warned_alone = True
+            effect = {
+                "step": "the bonus is never trained nor its scale updated",
+                "rollout": "no bonus reaches the rewards and no transition is kept",
+                "relabel": "no bonus reaches the sampled rewards",
+            }[self.mode]
+            warnings.warn(
+                f"CuriosityVecEnv in {self.mode!r} mode is stepped without a CuriosityCallback: {effect}. "
+                "Pass callback=agents.CuriosityCallback() to model.learn (for an evaluation env, set "
+                "wrapper.learning = False)",
+                stacklevel=3,
+            )
+        return self.callback_attached
+
+    def take_rollout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The stored rollout as time-major arrays ``(obs, actions, next_obs, dones)``, each
+        ``(n_steps, n_envs, ...)``, then forget it."""
         if not self.rollout:
             raise RuntimeError("no transitions stored: is the wrapper in 'rollout' mode and learning?")
-        obs, actions, next_obs = (np.stack(parts) for parts in zip(*self.rollout, strict=True))
+        obs, actions, next_obs, dones = (np.stack(parts) for parts in zip(*self.rollout, strict=True))
         self.rollout.clear()
-        return obs, actions, next_obs
+        return obs, actions, next_obs, dones
 
     def take_pending_raw(self) -> np.ndarray:
         """Raw bonuses computed since the last call, flattened, then forget them."""
@@ -184,5 +213,8 @@ def _check_compatible(bonus: IntrinsicBonus, venv: VecEnv) -> None:
             f"the bonus was built for observations of shape {bonus.observation_space.shape}, "
             f"the env has {obs_space.shape}"
         )
-    if type(bonus.action_space) is not type(act_space) or bonus.action_space.shape != act_space.shape:
+    same_actions = type(bonus.action_space) is type(act_space) and bonus.action_space.shape == act_space.shape
+    if isinstance(act_space, spaces.Discrete) and same_actions:
+        same_actions = (bonus.action_space.n, bonus.action_space.start) == (act_space.n, act_space.start)
+    if not same_actions:
         raise ValueError(f"the bonus was built for actions {bonus.action_space}, the env has {act_space}")

@@ -218,13 +218,13 @@ NORMALISED_BASELINES = ("rnd", "icm", "disagreement")
 
 
 def _baselines(vime: MethodSpec) -> tuple[MethodSpec, ...]:
-    """RND, ICM and Disagreement at ``vime``'s per-task eta; SimHash at Tang et al.'s beta = 0.01 (eta 1), the
-    value their paper used on these same rllab tasks."""
+    """RND, ICM and Disagreement at ``vime``'s per-task eta; SimHash at eta 0.01, Tang et al.'s beta (the
+    scale of their bonus) on these same rllab tasks."""
     normalised = tuple(
         dataclasses.replace(vime, name=name, bonus=name, bonus_kwargs={"normalize_bonus": True})
         for name in NORMALISED_BASELINES
     )
-    return (*normalised, MethodSpec("simhash", "simhash", eta=1.0, bonus_kwargs={"beta": 0.01}))
+    return (*normalised, MethodSpec("simhash", "simhash", eta=0.01))
 
 
 def _vime_sparse() -> Suite:

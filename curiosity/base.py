@@ -18,6 +18,8 @@ for the models).
 from __future__ import annotations
 
 import abc
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -35,7 +37,11 @@ class IntrinsicBonus(abc.ABC):
         observation_space: a ``Box`` observation space (flat vectors, or images for bonuses that
             accept an encoder).
         action_space: ``Box`` or ``Discrete``.
-        eta: scale of the bonus added to the reward, ``r + eta * bonus`` (VIME's ``eta``).
+        eta: scale of the bonus added to the reward, ``r + eta * bonus``: one meaning for every bonus, each
+            with its own default (the README's table).
+
+    An empty batch gives an empty ``(0,)`` array from :meth:`compute` (and stores nothing in :meth:`add`)
+    for every subclass: the base class guards both.
 
     Raises:
         TypeError: an unsupported observation or action space.
@@ -44,6 +50,14 @@ class IntrinsicBonus(abc.ABC):
 
     #: whether observations with more than one axis (images) are accepted
     accepts_images: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Every bonus, present or future, answers an empty batch with an empty array and stores nothing:
+        # models that reshape a batch to (0, -1) would fail on it otherwise.
+        for name in ("compute", "add"):
+            if name in cls.__dict__:
+                setattr(cls, name, _empty_batch_guard(cls.__dict__[name], empty_result=name == "compute"))
 
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, eta: float = 1.0) -> None:
         check_spaces(observation_space, action_space, accepts_images=self.accepts_images)
@@ -60,7 +74,8 @@ class IntrinsicBonus(abc.ABC):
 
     @eta.setter
     def eta(self, value: float) -> None:
-        if not (np.isfinite(value) and value >= 0):
+        number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+        if not (number and np.isfinite(value) and value >= 0):
             raise ValueError(f"eta must be a finite number >= 0, got {value!r}")
         self._eta = float(value)
 
@@ -195,6 +210,25 @@ class LearnedBonus(StdNormalizedBonus):
         self.n_updates = int(state["n_updates"])
 
 
+def _empty_batch_guard(method: Callable, empty_result: bool) -> Callable:
+    """``method(obs, actions, next_obs, ...)`` that validates an empty batch and returns ``(0,)`` float32
+    (``empty_result``) or ``None`` without calling ``method``."""
+    if getattr(method, "_guards_empty_batch", False):
+        return method
+
+    @functools.wraps(method)
+    def guarded(
+        self: IntrinsicBonus, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, *args, **kwargs
+    ):
+        if np.shape(obs)[:1] == (0,):
+            self.check_batch(obs, actions, next_obs)
+            return np.zeros(0, dtype=np.float32) if empty_result else None
+        return method(self, obs, actions, next_obs, *args, **kwargs)
+
+    guarded._guards_empty_batch = True  # type: ignore[attr-defined]
+    return guarded
+
+
 def check_spaces(observation_space: spaces.Space, action_space: spaces.Space, accepts_images: bool) -> None:
     """Raise a ``TypeError`` naming what is supported if the spaces are not."""
     if not isinstance(observation_space, spaces.Box):
@@ -229,7 +263,7 @@ def encode_actions(actions: np.ndarray, action_space: spaces.Space) -> torch.Ten
     """Actions as a float tensor ``(batch, action_dim)``: one-hot for ``Discrete``, as is for ``Box``."""
     actions = np.asarray(actions)
     if isinstance(action_space, spaces.Discrete):
-        flat = actions.reshape(actions.shape[0], -1)
+        flat = actions.reshape(actions.shape[0], int(np.prod(actions.shape[1:])))  # (0, -1) is ambiguous
         if flat.shape[1] != 1:
             raise ValueError(f"Discrete actions must have shape (batch,) or (batch, 1), got {actions.shape}")
         idx = torch.as_tensor(flat[:, 0].astype(np.int64) - int(action_space.start))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from gymnasium import spaces
@@ -38,11 +39,29 @@ def make_bonus(
     """Build the bonus called ``name`` (``vime``, ``rnd``, ``icm``, ``disagreement``, ``simhash``,
     ``vime-latent`` (VIME over the features of an ``encoder=`` module), ``e3b``, ``re3``, ``ride``, ``ngu``).
 
-    Keyword arguments go to its constructor (e.g. ``eta=1e-3, seed=0``).
+    Keyword arguments go to its constructor (e.g. ``eta=1e-3, seed=0``); ``eta`` means ``r + eta * bonus``
+    for every bonus.
 
     Raises:
         ValueError: an unknown name (the message lists the known ones).
+        TypeError: a keyword argument the bonus does not take (the message lists those it takes).
     """
     if name not in BONUSES:
         raise ValueError(f"unknown bonus {name!r}; choose one of {', '.join(sorted(BONUSES))}")
+    check_kwargs(name, BONUSES[name], kwargs)
     return BONUSES[name](observation_space, action_space, **kwargs)
+
+
+def check_kwargs(name: str, cls: type[IntrinsicBonus], kwargs: dict[str, Any]) -> None:
+    """Refuse keyword arguments that ``cls`` would not use, naming the ones it takes."""
+    params = inspect.signature(cls).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return  # the rest goes to an inner bonus, which checks it
+    taken = [n for n, p in params.items() if p.kind is not p.VAR_POSITIONAL and n not in _SPACES]
+    unknown = sorted(set(kwargs) - set(taken))
+    if unknown:
+        raise TypeError(f"bonus {name!r} takes no keyword argument {', '.join(map(repr, unknown))}; "
+                        f"it takes: {', '.join(taken)}")
+
+
+_SPACES = ("observation_space", "action_space")

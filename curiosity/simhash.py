@@ -9,11 +9,14 @@ with ``g`` a preprocessor: the identity for vectors; for images a grey, downsamp
 ``n(phi(s))`` in a hash table generalises counting to continuous and high-dimensional states. The bonus on
 the next state is
 
-    bonus(s') = beta / sqrt(n(phi(s')))
+    bonus(s') = 1 / sqrt(n(phi(s')))
+
+and the reward ``r + eta * bonus``: the paper's ``beta`` is this toolkit's ``eta`` (default 0.01, theirs for
+continuous control).
 
 Counts move only in :meth:`SimHash.add` (every ``next_obs`` added counts once), never in ``compute``. In
 the paper the table is updated with a batch before its bonuses are computed, so a state being rewarded
-has ``n >= 1``; here a code never counted is treated as ``n = 1`` (bonus ``beta``, the largest), so the
+has ``n >= 1``; here a code never counted is treated as ``n = 1`` (bonus 1, the largest), so the
 order of ``add`` and ``compute`` changes a bonus by at most one count.
 
 References:
@@ -35,7 +38,6 @@ from curiosity.base import IntrinsicBonus
 from curiosity.networks import (
     ImagePreprocessor,
     check_encoder,
-    check_float,
     check_int,
     check_state_keys,
     default_scale,
@@ -70,7 +72,7 @@ class GreyDownsample(nn.Module):
 
 
 class SimHash(IntrinsicBonus):
-    """SimHash count bonus ``beta / sqrt(n(phi(s')))`` on ``next_obs``.
+    """SimHash count bonus ``1 / sqrt(n(phi(s')))`` on ``next_obs``, in the reward as ``eta`` times it.
 
     The hash table is a dict from packed codes to counts; :meth:`state_dict` stores it as two tensors
     (``codes``: ``(n, ceil(k / 8))`` packed bits, ``counts``: ``(n,)``), with the projection ``A``.
@@ -80,11 +82,11 @@ class SimHash(IntrinsicBonus):
         observation_space: ``Box`` of shape ``(D,)``, or images ``(H, W[, C])`` / ``(C, H, W)``.
         action_space: ``Box`` or ``Discrete`` (unused by the bonus, validated by the contract).
         k: code length in bits (paper: 32 for continuous control, up to 256 on Atari pixels).
-        beta: bonus scale (paper: 0.01 for continuous control).
         encoder: optional frozen preprocessor ``g``, any module ``(batch, *obs_shape) -> (batch, ...)``.
         image_size: thumbnail side of the default image preprocessor (paper: 52).
         channels_last: channel axis of image observations, ``None`` to infer it.
-        eta: scale of the bonus in the reward, ``r + eta * bonus``; ``beta`` already scales it (keep 1).
+        eta: scale of the bonus in the reward, ``r + eta * bonus`` (the paper's ``beta``: 0.01 for
+            continuous control).
         seed: seeds the projection ``A``; ``None`` draws one from torch.
 
     Raises:
@@ -103,16 +105,14 @@ class SimHash(IntrinsicBonus):
         action_space: spaces.Space,
         *,
         k: int = 32,
-        beta: float = 0.01,
         encoder: nn.Module | None = None,
         image_size: int = 52,
         channels_last: bool | None = None,
-        eta: float = 1.0,
+        eta: float = 0.01,
         seed: int | None = None,
     ) -> None:
         super().__init__(observation_space, action_space, eta=eta)
         self.k = check_int("k", k)
-        self.beta = check_float("beta", beta)
         self.encoder = check_encoder(encoder)
         self.image_size = check_int("image_size", image_size)
         self.seed = resolve_seed(seed)
@@ -156,7 +156,7 @@ class SimHash(IntrinsicBonus):
 
     # -- the contract ---------------------------------------------------------------------------------
     def compute(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
-        """Raw bonus ``beta / sqrt(max(n(phi(s')), 1))`` per transition, shape ``(batch,)``; changes nothing.
+        """Raw bonus ``1 / sqrt(max(n(phi(s')), 1))`` per transition, shape ``(batch,)``; changes nothing.
 
         Args:
             obs: ``(batch, *obs_shape)`` (validated, unused).
@@ -168,7 +168,7 @@ class SimHash(IntrinsicBonus):
         """
         _, _, next_t = self.check_batch(obs, actions, next_obs)
         n = np.maximum(self._lookup(self._codes(next_t)), 1)
-        return (self.beta / np.sqrt(n)).astype(np.float32)
+        return (1.0 / np.sqrt(n)).astype(np.float32)
 
     def add(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> None:
         """Count the code of every ``next_obs`` once."""

@@ -162,17 +162,19 @@ class VIME(IntrinsicBonus):
         return kl.clamp(0.0, self.clip_max).numpy().astype(np.float32)
 
     def normalize(self, bonus: np.ndarray, update: bool = True) -> np.ndarray:
-        """Divide by the mean of the last batch medians, this batch's included.
+        """Divide by the mean of the last batch medians.
 
-        ``update=True`` stores this batch's median in the queue; ``update=False`` leaves it unchanged.
+        ``update=True`` (a training batch, the paper's rule) first stores this batch's median in the queue;
+        ``update=False`` (step time, evaluation) uses the stored medians only, and gives 0 before any is
+        stored: a bonus must not be divided by a scale that includes its own median.
         """
         if not self.normalize_bonus or len(bonus) == 0:
             return bonus
-        median = float(np.median(bonus))
-        recent = [*self.medians, median][-self.medians.maxlen :]
         if update:
-            self.medians.append(median)
-        scale = float(np.mean(recent))
+            self.medians.append(float(np.median(bonus)))
+        if not self.medians:
+            return np.zeros_like(bonus)
+        scale = float(np.mean(self.medians))
         return bonus / scale if scale > 0 else np.zeros_like(bonus)
 
     # -- learning ---------------------------------------------------------------------------------------

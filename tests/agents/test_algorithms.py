@@ -60,6 +60,8 @@ def test_every_algorithm_learns_with_vime(algo_cls, env, mode, kwargs):
 def test_vecnormalize_outside_scales_both_and_monitor_keeps_extrinsic():
     venv = make_vec_env("Pendulum-v1", n_envs=2, seed=0)
     wrapper = CuriosityVecEnv(venv, "vime", mode="step", bonus_kwargs={"eta": 10.0, **FAST_VIME})
+    wrapper.learning = False
+    wrapper.bonus.normalize(np.array([1e-3]), update=True)  # a stored scale: step bonuses use no other
     env = VecNormalize(wrapper, norm_obs=True, norm_reward=True)
     env.reset()
     ext_sum = np.zeros(2)

@@ -1,11 +1,17 @@
 """run_experiment and the command line: determinism, saved runs, clear errors."""
 
+import base64
 import json
+import pickle
+import zipfile
 
+import numpy as np
 import pytest
+import torch
 from stable_baselines3 import PPO
 
-from agents.experiment import evaluate_run, run_experiment
+from agents.experiment import evaluate_run, rebuild_model, run_experiment
+from agents.persistence import load_policy
 from agents.pixels import build_encoder
 from benchmarks.cli import main as curiosity
 
@@ -77,3 +83,43 @@ def test_env_kwargs_reach_training_encoder_pretraining_and_evaluation(tmp_path):
     assert evaluate_run(out, episodes=1)["episodes"] == 1  # the evaluation env stacks frames too
     encoder = build_encoder("PixelSparseMountainCar-v0", "ae", steps=0, env_kwargs={"frame_stack": 2})
     assert encoder.frame_stack == 2 and encoder.feature_dim == 2 * encoder.per_frame_dim
+
+
+class _Trap:
+    """Unpickling it creates ``path``: the proof that a loader ran code from a file."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def plant_serialized_entry(model_zip, marker):
+    """Rewrite ``model.zip`` with an extra ``":serialized:"`` entry (SB3 unpickles every one it finds)."""
+    with zipfile.ZipFile(model_zip) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    data = json.loads(entries["data"])
+    payload = base64.b64encode(pickle.dumps(_Trap(marker))).decode()
+    data["unknown_key"] = {":type:": "<class 'object'>", ":serialized:": payload}
+    entries["data"] = json.dumps(data).encode()
+    with zipfile.ZipFile(model_zip, "w") as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+
+
+def test_evaluating_a_crafted_model_zip_runs_no_code(tmp_path):
+    run = tmp_path / "run"
+    run_experiment("Pendulum-v1", "ppo", "none", 64, out_dir=run, algo_kwargs=TINY_PPO)
+    trained = PPO.load(run / "model.zip", device="cpu").policy.state_dict()
+    marker = tmp_path / "code_ran"
+    plant_serialized_entry(run / "model.zip", marker)
+    result = evaluate_run(run, episodes=1)
+    assert not marker.exists()
+    assert result["episodes"] == 1 and np.isfinite(result["mean_return"])
+    rebuilt = rebuild_model(json.loads((run / "config.json").read_text()))
+    load_policy(rebuilt, run / "model.zip")
+    for key, value in trained.items():  # the trained weights, not the fresh ones
+        assert torch.equal(rebuilt.policy.state_dict()[key], value)
+    PPO.load(run / "model.zip", device="cpu")  # SB3 itself does unpickle the planted entry
+    assert marker.exists()

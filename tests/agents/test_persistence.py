@@ -2,6 +2,9 @@
 
 import os
 import pickle
+import re
+import struct
+import zipfile
 
 import numpy as np
 import pytest
@@ -54,11 +57,47 @@ class _Payload:
 
 def test_a_crafted_file_cannot_run_code(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with open("bonus.pt", "wb") as f:
-        pickle.dump({"bonus_class": "VIME", "state": _Payload()}, f)
-    with pytest.raises(pickle.UnpicklingError):
+    torch.save({"bonus_class": "VIME", "state": _Payload()}, "bonus.pt")  # a valid archive, CRCs and all
+    with pytest.raises(pickle.UnpicklingError, match=r"bonus\.pt: refused to load"):
         load_bonus(trained_vime()[0], "bonus.pt")
+    with open("plain.pt", "wb") as f:  # the legacy (non-zip) format
+        pickle.dump({"bonus_class": "VIME", "state": _Payload()}, f)
+    with pytest.raises(ValueError, match=r"plain\.pt is not a readable archive"):
+        load_bonus(trained_vime()[0], "plain.pt")
     assert not (tmp_path / "pwned_by_pickle").exists()
+
+
+def _damaged(path, how):
+    data = path.read_bytes()
+    if how == "flipped":  # the first byte of the first tensor's storage: the zip's CRC no longer matches
+        with zipfile.ZipFile(path) as archive:
+            info = next(i for i in archive.infolist() if i.filename.endswith("/data/0"))
+        name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
+        offset = info.header_offset + 30 + name_len + extra_len  # past the local file header
+        return data[:offset] + bytes([data[offset] ^ 0xFF]) + data[offset + 1 :]
+    if how == "truncated":
+        return data[: len(data) // 2]
+    if how == "empty":
+        return b""
+    return np.random.default_rng(0).bytes(len(data))
+
+
+@pytest.mark.parametrize(
+    ("how", "problem"),
+    [
+        ("flipped", r"is corrupted: the checksum of its entry '.*/data/0' does not match"),
+        ("truncated", "is not a readable archive"),
+        ("empty", "is not a readable archive"),
+        ("random", "is not a readable archive"),
+    ],
+)
+def test_a_damaged_file_is_refused_with_its_name_and_problem(tmp_path, how, problem):
+    original, _ = trained_vime()
+    save_bonus(original, tmp_path / "bonus.pt")
+    damaged = tmp_path / f"{how}.pt"
+    damaged.write_bytes(_damaged(tmp_path / "bonus.pt", how))
+    with pytest.raises(ValueError, match=re.escape(str(damaged)) + " " + problem):
+        load_bonus(trained_vime()[0], damaged)
 
 
 def test_a_crash_mid_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):

@@ -79,13 +79,14 @@ def test_registered_suites():
     assert etas == {"SparseMountainCar-v0": 1e-3, "SparseCartPoleSwingup-v0": 1e-3,
                     "SparseDoublePendulum-v0": 1e-3, "SparseHalfCheetah-v0": 1e-3}
     assert {j.bonus for j in expand(sparse, 1)} == {"none", "vime", "rnd", "icm", "disagreement", "simhash"}
-    # the prediction-error baselines: normalised, at VIME's eta on each task; SimHash at Tang et al.'s beta
+    # the prediction-error baselines: normalised, at VIME's eta on each task; SimHash at Tang et al.'s beta,
+    # which is its eta
     for job in expand(sparse, 1):
         if job.bonus in ("rnd", "icm", "disagreement"):
             assert job.settings["eta"] == etas[job.env_id]
             assert job.settings["bonus_kwargs"] == {"normalize_bonus": True}
         elif job.bonus == "simhash":
-            assert job.settings["bonus_kwargs"] == {"beta": 0.01} and job.settings["eta"] == 1.0
+            assert job.settings["bonus_kwargs"] == {} and job.settings["eta"] == 0.01
     quick = expand("quick")
     assert [j.run_id for j in quick] == ["SparseMountainCar-v0/none/seed0", "SparseMountainCar-v0/none/seed1",
                                          "SparseMountainCar-v0/vime/seed0", "SparseMountainCar-v0/vime/seed1"]

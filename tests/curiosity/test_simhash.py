@@ -44,18 +44,19 @@ def test_counts_match_a_brute_force_count(states: list, k: int, seed: int) -> No
     assert bonus.train() == {"distinct_codes": len(expected), "total_count": len(x)}
 
 
-def test_bonus_is_beta_over_the_square_root_of_the_count_and_only_add_counts() -> None:
-    bonus = SimHash(GRID, ACT, k=32, beta=0.5, seed=0)
+def test_bonus_is_one_over_the_square_root_of_the_count_and_only_add_counts() -> None:
+    bonus = SimHash(GRID, ACT, k=32, eta=0.5, seed=0)
     x = np.array([[1, 2, 3], [3, 0, 1], [0, 0, 2]], dtype=np.float32)
     a = np.zeros(3, int)
-    np.testing.assert_allclose(bonus.compute(x, a, x), [0.5] * 3)  # never seen: counted as n = 1
+    np.testing.assert_allclose(bonus.compute(x, a, x), [1.0] * 3)  # never seen: counted as n = 1
+    np.testing.assert_allclose(bonus(x, a, x), [0.5] * 3)  # the paper's beta is eta: r + eta / sqrt(n)
     for _ in range(3):
         bonus(x, a, x)
         bonus.compute(x, a, x)
     assert bonus.counts(x).tolist() == [0, 0, 0]
     for n in range(1, 5):
         bonus.add(x[:2], a[:2], x[:2])
-        np.testing.assert_allclose(bonus.compute(x, a, x), [0.5 / np.sqrt(n)] * 2 + [0.5], rtol=1e-6)
+        np.testing.assert_allclose(bonus.compute(x, a, x), [1 / np.sqrt(n)] * 2 + [1.0], rtol=1e-6)
     other = np.array([[9, 9, 9]], dtype=np.float32)
     bonus.add(other, [0], x[2:])  # the count goes to next_obs, not obs
     assert bonus.counts(x).tolist() == [4, 4, 1]
@@ -105,8 +106,7 @@ def test_a_given_encoder_is_the_preprocessor() -> None:
     [
         ({"k": 0}, "k must be an integer >= 1, got 0"),
         ({"k": 8.0}, "k must be an integer >= 1, got 8.0"),
-        ({"beta": 0.0}, r"beta must be a number in \(0.0, inf\), got 0.0"),
-        ({"beta": "0.01"}, "beta must be a number"),
+        ({"eta": "0.01"}, "eta must be a finite number"),
         ({"image_size": 0}, "image_size must be an integer >= 1"),
         ({"eta": float("inf")}, "eta must be a finite number"),
     ],

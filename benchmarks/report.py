@@ -8,15 +8,21 @@ an interrupted run never enters a number or a plot. Per task and method:
   ``sqrt(n)``; ``null`` for one seed) of ``metrics["final_return"]`` over seeds;
 * ``steps_to_first_success_median``: median over the seeds that succeeded (``null`` if none did; read it
   with ``success_rate``);
-* ``n_seeds``: finished runs (also ``n_success`` and the ``seeds`` themselves).
+* ``n_seeds``: finished runs (also ``n_success`` and the ``seeds`` themselves);
+* ``n_found``, ``n_holding``, ``steps_to_first_success_censored_median`` (a seed that never found the reward
+  counts as its budget) and, against the ``none`` baseline of the same task, ``p_found``, ``p_holding``
+  (two-sided Fisher exact) and ``p_final_return`` (two-sided Mann-Whitney U): see
+  :mod:`benchmarks.exploration_stats`.
 
 Plots are drawn on matplotlib ``Figure`` objects with the Agg canvas (pyplot's global state is untouched).
 
-Plots: ``curves_{task}.png`` -- extrinsic episode return against timesteps, each seed's curve smoothed by a
+Plots: ``found_{task}.png`` -- the fraction of seeds that have found the reward against steps, per method;
+``curves_{task}.png`` -- extrinsic episode return against timesteps, each seed's curve smoothed by a
 trailing mean over ``smooth`` episodes and interpolated on a common grid, mean over seeds with a 95%
 confidence band (Student t); ``visitation_{task}.png`` -- state-visitation heatmaps (MountainCar position x
-velocity) summed over seeds, one panel per method (no bonus and VIME first) on a shared colour scale, with
-the fraction of cells visited, where runs wrote ``visitation.npz``.
+velocity) of the first 100k steps (where the runs kept them apart, else of the whole runs) summed over
+seeds, one panel per method (no bonus and VIME first) on a shared colour scale, with the fraction of cells
+visited, where runs wrote ``visitation.npz``.
 """
 
 from __future__ import annotations
@@ -32,6 +38,13 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.exploration_stats import (
+    ALPHA,
+    HOLDING_RATE,
+    against_baseline,
+    exploration_summary,
+    found_fraction,
+)
 from benchmarks.runner import atomic_write, failed_runs, finished_runs
 from benchmarks.suites import SUITES
 
@@ -42,6 +55,8 @@ SUMMARY_KEYS = ("success_rate", "final_return_mean", "final_return_sem", "steps_
                 "n_seeds")
 #: methods shown first (in this order) in tables and plots; the registered suites' order follows
 PREFERRED_ORDER = ("none", "vime", "vime-latent")
+#: the method every other one is tested against
+BASELINE = "none"
 
 
 def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
@@ -67,12 +82,14 @@ def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
         raise ValueError(f"smooth must be >= 1 and grid_points >= 2, got smooth={smooth}, "
                          f"grid_points={grid_points}")
     groups = group_runs(finished_runs(out), registered_method_order())
-    summary = {task: {method: summarize(records) for method, records in methods.items()}
+    summary = {task: {method: summarize(records, methods.get(BASELINE) if method != BASELINE else None)
+                      for method, records in methods.items()}
                for task, methods in groups.items()}
     atomic_write(out / "summary.json", json.dumps(summary, indent=2).encode())
     figures: dict[str, list[str]] = defaultdict(list)
     if plots:
         for task, methods in groups.items():
+            figures[task] += plot_found_fraction(out, task, methods, grid_points)
             figures[task] += plot_curves(out, task, methods, smooth, grid_points)
             figures[task] += plot_visitation(out, task, methods)
     atomic_write(out / "report.md", markdown(out, summary, figures, failed_runs(out)).encode())
@@ -97,8 +114,9 @@ def group_runs(records: dict[str, dict[str, Any]], method_order: list[str] | Non
             for task, methods in sorted(groups.items())}
 
 
-def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """The summary metrics of one (task, method) over its runs (see the module docstring)."""
+def summarize(records: list[dict[str, Any]], baseline: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The summary metrics of one (task, method) over its runs, with p-values against ``baseline``'s runs
+    when given (see the module docstring)."""
     metrics = [r["metrics"] for r in records]
     successes = [bool(m.get("success")) for m in metrics]
     returns = np.array([_number(m.get("final_return")) for m in metrics], dtype=float)
@@ -115,6 +133,8 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         "n_seeds": n,
         "n_success": sum(successes),
         "seeds": [r["job"]["seed"] for r in records],
+        **exploration_summary(records),
+        **(against_baseline(records, baseline) if baseline else {}),
     }
 
 
@@ -150,15 +170,25 @@ def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
         lines += ["```", ""]
     elif command.exists():
         lines += ["Command:", "", "```", command.read_text().strip(), "```", ""]
+    lines += [f"Seeds finding the reward: any rewarded episode; holding it: a success rate of at least "
+              f"{HOLDING_RATE:g} over the last 10% of episodes. Median steps to the first reward: over all "
+              "seeds, one that never found it counting as its budget (in brackets: over the seeds that "
+              f"found it). p: against `{BASELINE}`, two-sided (Fisher exact for seed counts, Mann-Whitney U "
+              f"for final returns); * marks p < {ALPHA:g}.", ""]
     for task, methods in summary.items():
         lines += [f"## {task}", "",
-                  "| method | success rate | final return | median steps to first success | seeds |",
-                  "| --- | --- | --- | --- | --- |"]
+                  "| method | seeds finding it | seeds holding it | final return | median steps to first "
+                  "reward | p (finding, holding, return) |",
+                  "| --- | --- | --- | --- | --- | --- |"]
         for method, entry in methods.items():
-            rate = f"{entry['n_success']}/{entry['n_seeds']} ({_fmt(entry['success_rate'], '.2f')})"
+            n = entry["n_seeds"]
             final = f"{_fmt(entry['final_return_mean'])} ± {_fmt(entry['final_return_sem'])}"
-            steps = _fmt(entry["steps_to_first_success_median"], ".0f")
-            lines.append(f"| {method} | {rate} | {final} | {steps} | {entry['n_seeds']} |")
+            steps = (f"{_fmt(entry['steps_to_first_success_censored_median'], '.0f')} "
+                     f"({_fmt(entry['steps_to_first_success_median'], '.0f')})")
+            tests = ", ".join(_p(entry.get(k)) for k in ("p_found", "p_holding", "p_final_return"))
+            seeds = f"{entry['n_found']}/{n} | {entry['n_holding']}/{n}"
+            tests = tests if "p_found" in entry else "–"
+            lines.append(f"| {method} | {seeds} | {final} | {steps} | {tests} |")
         lines.append("")
         lines += [f"![{name}]({name})" for name in figures.get(task, [])]
         lines.append("")
@@ -171,6 +201,10 @@ def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
                   for run_id, text in failures.items()]
         lines.append("")
     return "\n".join(lines)
+
+
+def _p(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3g}{'*' if value < ALPHA else ''}"
 
 
 def _fmt(value: float | None, spec: str = ".4g") -> str:
@@ -260,10 +294,28 @@ def plot_curves(out: Path, task: str, methods: dict[str, list[dict[str, Any]]], 
     return [name]
 
 
+def plot_found_fraction(out: Path, task: str, methods: dict[str, list[dict[str, Any]]],
+                        grid_points: int) -> list[str]:
+    """``found_{task}.png``: the fraction of each method's seeds that have found the reward against steps."""
+    budget = max(int(r["job"]["total_timesteps"]) for records in methods.values() for r in records)
+    grid = np.linspace(0, budget, grid_points)
+    fig = _figure(figsize=(6.4, 4.0))
+    ax = fig.subplots()
+    for method, records in methods.items():
+        ax.step(grid, found_fraction(records, grid), where="post", label=f"{method} (n={len(records)})")
+    ax.set(xlabel="timesteps", ylabel="fraction of seeds that found the reward", ylim=(-0.02, 1.02),
+           title=f"{task}: first reward")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    name = f"found_{_safe(task)}.png"
+    _save(fig, out / name)
+    return [name]
+
+
 def plot_visitation(out: Path, task: str, methods: dict[str, list[dict[str, Any]]]) -> list[str]:
     """``visitation_{task}.png`` from the runs' ``visitation.npz`` summed over seeds; returns the file
     names written (none if no run has one)."""
-    panels = {}
+    panels, spans = {}, set()
     for method, records in methods.items():
         total, edges, n = None, None, 0
         for record in records:
@@ -271,7 +323,10 @@ def plot_visitation(out: Path, task: str, methods: dict[str, list[dict[str, Any]
             if not path.exists():
                 continue
             with np.load(path, allow_pickle=False) as data:
-                hist, run_edges = np.asarray(data["hist"], dtype=float), (data["xedges"], data["yedges"])
+                early = "hist_early" in data.files  # the first early_budget steps, where coverage differs
+                hist = np.asarray(data["hist_early" if early else "hist"], dtype=float)
+                run_edges = (data["xedges"], data["yedges"])
+                spans.add(f"first {int(data['early_budget']):,} steps" if early else "whole runs")
             if total is None:
                 total, edges = np.zeros_like(hist), run_edges
             same_grid = hist.shape == total.shape and all(
@@ -300,7 +355,7 @@ def plot_visitation(out: Path, task: str, methods: dict[str, list[dict[str, Any]
         ax.set(xlabel="position", ylabel="velocity",
                title=f"{method} ({n} seed{'s' * (n > 1)}, {coverage:.0%} of cells visited)")
         fig.colorbar(image, ax=ax, label="log(1 + visits)")
-    fig.suptitle(f"{task}: state visitation summed over seeds")
+    fig.suptitle(f"{task}: state visitation over the {' / '.join(sorted(spans))}, summed over seeds")
     name = f"visitation_{_safe(task)}.png"
     _save(fig, out / name)
     return [name]

@@ -12,7 +12,7 @@ HEADER = "timesteps,episode_return,episode_length,success,intrinsic_return\n"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def make_run(out, env_id, method, seed, final_return, success, steps, curve=None, visitation=None):
+def make_run(out, env_id, method, seed, final_return, success, steps, curve=None, visitation=None, last=0.0):
     run = out / "runs" / env_id / method / f"seed{seed}"
     run.mkdir(parents=True)
     rows = curve if curve is not None else [(100, final_return), (200, final_return)]
@@ -21,8 +21,9 @@ def make_run(out, env_id, method, seed, final_return, success, steps, curve=None
         np.savez(run / "visitation.npz", hist=visitation, xedges=np.array([-1.2, -0.3, 0.6]),
                  yedges=np.array([-0.07, 0.0, 0.07]))
     record = {"run_id": f"{env_id}/{method}/seed{seed}",
-              "job": {"env_id": env_id, "method": method, "seed": seed},
-              "metrics": {"final_return": final_return, "success": success, "steps_to_first_success": steps}}
+              "job": {"env_id": env_id, "method": method, "seed": seed, "total_timesteps": 5000},
+              "metrics": {"final_return": final_return, "success": success, "steps_to_first_success": steps,
+                          "success_rate_last": last}}
     (run / "result.json").write_text(json.dumps(record))
     return run
 
@@ -32,9 +33,10 @@ def sweep(tmp_path):
     car, cheetah = "SparseMountainCar-v0", "SparseHalfCheetah-v0"
     for seed, (ret, ok, steps) in enumerate([(0.0, False, None), (0.0, False, None), (0.3, True, 4000)]):
         make_run(tmp_path, car, "none", seed, ret, ok, steps, visitation=np.array([[1.0, 0.0], [0.0, 0.0]]))
-    for seed, (ret, ok, steps) in enumerate([(1.0, True, 1000), (2.0, True, 3000), (3.0, False, None),
-                                             (6.0, True, 2000)]):
-        make_run(tmp_path, car, "vime", seed, ret, ok, steps, visitation=np.array([[0.0, 1.0], [2.0, 0.0]]))
+    for seed, (ret, ok, steps, last) in enumerate([(1.0, True, 1000, 1.0), (2.0, True, 3000, 0.6),
+                                                   (3.0, False, None, 0.0), (6.0, True, 2000, 0.4)]):
+        make_run(tmp_path, car, "vime", seed, ret, ok, steps, visitation=np.array([[0.0, 1.0], [2.0, 0.0]]),
+                 last=last)
     # unfinished runs: partial files, a truncated result.json, an error: never counted
     partial = tmp_path / "runs" / car / "vime" / "seed4"
     partial.mkdir()
@@ -62,9 +64,21 @@ def test_summary_matches_hand_computed_numbers(sweep):
     # deviations -2, -1, 0, 3: variance 14 / 3, sem = sqrt(14 / 3) / 2
     assert vime["final_return_sem"] == pytest.approx(math.sqrt(14 / 3) / 2)
     assert vime["steps_to_first_success_median"] == 2000  # median of 1000, 3000, 2000 (seed 2 failed)
+    # seed 2 never found it: it counts as the 5,000-step budget; median of 1000, 2000, 3000, 5000
+    assert vime["steps_to_first_success_censored_median"] == 2500
+    assert none["steps_to_first_success_censored_median"] == 5000  # 5000, 5000, 4000
+    assert (vime["n_found"], vime["n_holding"], none["n_found"], none["n_holding"]) == (3, 2, 1, 0)
+    # Fisher exact by hand (hypergeometric, 7 seeds): finding 3/4 vs 1/3: P(k) = C(4,k)C(3,4-k)/35 for k=1..4
+    # = 4, 18, 12, 1 (/35); two-sided p sums those <= P(3): (4 + 12 + 1) / 35
+    assert vime["p_found"] == pytest.approx(17 / 35)
+    # holding 2/4 vs 0/3: P(k) = C(4,k)C(3,2-k)/21 = 3, 12, 6 (/21); p = (3 + 6) / 21
+    assert vime["p_holding"] == pytest.approx(9 / 21)
+    assert "p_found" not in none  # the baseline is not tested against itself
     cheetah = summary["SparseHalfCheetah-v0"]["vime"]
     assert cheetah == {"success_rate": 1.0, "final_return_mean": 237.0, "final_return_sem": None,
-                       "steps_to_first_success_median": 50_000, "n_seeds": 1, "n_success": 1, "seeds": [0]}
+                       "steps_to_first_success_median": 50_000, "n_seeds": 1, "n_success": 1, "seeds": [0],
+                       "n_found": 1, "n_holding": 0, "steps_to_first_success_censored_median": 50_000,
+                       "budget": 5000}
     assert list(summary) == ["SparseHalfCheetah-v0", "SparseMountainCar-v0"]
     assert list(summary["SparseMountainCar-v0"]) == ["none", "vime"]
 
@@ -72,8 +86,9 @@ def test_summary_matches_hand_computed_numbers(sweep):
 def test_report_markdown_and_plots(sweep):
     report(sweep)
     text = (sweep / "report.md").read_text()
-    assert "| none | 1/3 (0.33) | 0.1 ± 0.1 | 4000 | 3 |" in text
-    assert "| vime | 3/4 (0.75) | 3 ± 1.08 | 2000 | 4 |" in text
+    assert "| none | 1/3 | 0/3 | 0.1 ± 0.1 | 5000 (4000) | – |" in text
+    # returns 1, 2, 3, 6 all above 0, 0, 0.3: the most extreme of C(7, 3) = 35 splits, two-sided p = 2 / 35
+    assert "| vime | 3/4 | 2/4 | 3 ± 1.08 | 2500 (2000) | 0.486, 0.429, 0.0571 |" in text
     assert "`SparseMountainCar-v0/vime/seed6`: ValueError: boom" in text
     for name in ("curves_SparseMountainCar-v0.png", "curves_SparseHalfCheetah-v0.png",
                  "visitation_SparseMountainCar-v0.png"):

@@ -15,7 +15,7 @@ from stable_baselines3.common.utils import obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize
 
 from agents.replay_buffer import CuriosityReplayBuffer
-from agents.vec_env import EPISODE_KEY, CuriosityVecEnv
+from agents.vec_env import EPISODE_KEY, CuriosityVecEnv, episodic_kwargs
 
 
 class CuriosityCallback(BaseCallback):
@@ -143,12 +143,13 @@ class CuriosityCallback(BaseCallback):
         check_same_returns(buffer, last_values, last_dones, type(self.model).__name__)
         extrinsic_returns = buffer.returns.copy()  # the algorithm computed them from the extrinsic rewards
         flat = [x.reshape(n_steps * n_envs, *x.shape[2:]) for x in (obs, actions, next_obs)]
-        intrinsic = bonus(*flat, update_stats=True).reshape(n_steps, n_envs)
+        episodes = episodic_kwargs(bonus, dones)  # (n_steps, n_envs): the rows are time-major
+        intrinsic = bonus(*flat, update_stats=True, **episodes).reshape(n_steps, n_envs)
         buffer.rewards += intrinsic.astype(buffer.rewards.dtype)
         buffer.compute_returns_and_advantage(last_values=last_values, dones=last_dones)
         if self.value_targets == "extrinsic":
             buffer.returns[:] = extrinsic_returns
-        bonus.add(*flat)
+        bonus.add(*flat, **episodes)
         self._track_intrinsic_returns(intrinsic, dones)
         self.logger.record("curiosity/bonus_mean", float(intrinsic.mean()))
         self.logger.record("curiosity/bonus_max", float(intrinsic.max()))

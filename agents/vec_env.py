@@ -42,6 +42,10 @@ class CuriosityVecEnv(VecEnvWrapper):
         ``"relabel"``: for off-policy algorithms with :class:`CuriosityReplayBuffer`: rewards pass through
             unchanged and the buffer adds fresh bonuses at sample time.
 
+    Episodic bonuses (E3B, RIDE, NGU: :mod:`curiosity.episodic`) get each step's ``dones`` (step mode) or the
+    rollout's ``(n_steps, n_envs)`` dones (rollout mode), and forget their memories at ``reset()``; the
+    relabel mode refuses them (a replay sample carries no episode).
+
     Put it inside ``VecNormalize`` (``VecNormalize(CuriosityVecEnv(venv, ...))``) so the bonus models raw
     observations. In step mode VecNormalize then scales extrinsic and intrinsic rewards together; the other
     modes add the bonus after VecNormalize has scaled the extrinsic reward, so :class:`CuriosityCallback`
@@ -78,6 +82,12 @@ class CuriosityVecEnv(VecEnvWrapper):
         elif bonus_kwargs:
             raise ValueError("bonus_kwargs only apply when bonus is given by name")
         _check_compatible(bonus, venv)
+        if mode == "relabel" and getattr(bonus, "episodic", False):
+            raise ValueError(
+                f"{type(bonus).__name__} is episodic: its bonus depends on the episode's earlier states, "
+                "which replay samples drawn out of order do not carry, so it cannot be relabelled; use "
+                "mode='step' (the bonus computed at collection time is stored with the reward)"
+            )
         self.bonus = bonus
         self.mode = mode
         self.learning = True  # set False to stop handing transitions to the bonus (e.g. evaluation)
@@ -99,6 +109,8 @@ class CuriosityVecEnv(VecEnvWrapper):
         self._int_return[:] = 0.0
         self._length[:] = 0
         self.rollout.clear()
+        if getattr(self.bonus, "episodic", False):
+            self.bonus.reset_episodes()  # every env starts a new episode
         return obs
 
     def step_async(self, actions: np.ndarray) -> None:
@@ -114,15 +126,16 @@ class CuriosityVecEnv(VecEnvWrapper):
         next_obs = _true_next_obs(obs, dones, infos)
         transition = (self._last_obs, self._actions, next_obs)
         intrinsic = np.zeros(self.num_envs, dtype=np.float32)
+        episodes = episodic_kwargs(self.bonus, dones)  # episodic bonuses: where this step's episodes end
         if self.mode == "step":
-            raw = self.bonus.compute(*transition)  # scaled by stored statistics only, never its own
+            raw = self.bonus.compute(*transition, **episodes)  # scaled by stored statistics only
             intrinsic = (self.bonus.eta * self.bonus.normalize(raw, update=False)).astype(np.float32)
         if self.learning:
             driven = self._driven()  # without a callback nothing would consume these: keep none
             if self.mode == "rollout" and driven:
                 self.rollout.append((*transition, np.array(dones, dtype=bool)))
             elif self.mode != "rollout":
-                self.bonus.add(*transition)  # the bonus's own pool is bounded
+                self.bonus.add(*transition, **episodes)  # the bonus's own pool is bounded
                 if self.mode == "step" and driven:
                     self.pending_raw.append(raw)
         self._record(rewards, intrinsic, dones, infos)
@@ -180,6 +193,11 @@ class CuriosityVecEnv(VecEnvWrapper):
         raw = np.concatenate(self.pending_raw) if self.pending_raw else np.zeros(0, dtype=np.float32)
         self.pending_raw.clear()
         return raw
+
+
+def episodic_kwargs(bonus: IntrinsicBonus, dones: np.ndarray) -> dict[str, np.ndarray]:
+    """``{"dones": dones}`` for an episodic bonus (:mod:`curiosity.episodic`), ``{}`` for the others."""
+    return {"dones": np.asarray(dones, dtype=bool)} if getattr(bonus, "episodic", False) else {}
 
 
 def _true_next_obs(obs: np.ndarray, dones: np.ndarray, infos: list[dict]) -> np.ndarray:

@@ -42,24 +42,24 @@ class SparseCartPoleSwingupV1Env(Box2DTask):
     half-extents (100, 0.1), at ``(0, h/2)``. Revolute joint cart-pole at ``(0, h)``; prismatic joint
     track-cart (axis x, both anchors at the bodies' origins). Pole and track share collision group -1 and the
     joints disable cart-pole and cart-track contacts, so nothing ever touches: the frictions have no effect.
-    World: ``dt = 0.05`` s, 8 velocity / 3 position iterations, gravity ``(0, -10)``, frame_skip 1. Control:
-    a force along the cart's x axis at its centre, ``[-10, 10]`` N.
+    World: ``dt = 0.05`` s, 8 velocity / 3 position iterations, gravity ``(0, -10)``, frame_skip 1. Control: a
+    force along the cart's x axis at its centre, ``[-10, 10]`` N.
 
     Start (``CartpoleSwingupEnvX.reset``): the XML's state, then ``x ~ U(-1, 1)``, ``x_dot ~ U(-2, 2)``,
     ``theta ~ U(pi - 1, pi + 1)``, ``theta_dot ~ U(-3, 3)``, set on the bodies as the original does. Quirk
     kept: only the cart is moved; the pole's body stays at ``(0, h)`` with zero linear velocity, so the
-    revolute joint starts broken by up to 1 m and Box2D's joint solver pulls pole and cart together during
-    the first step (the cart's ``x`` shifts by a few centimetres).
+    revolute joint starts broken by up to 1 m and Box2D's joint solver pulls pole and cart together during the
+    first step (the cart's ``x`` shifts by a few centimetres).
 
-    Reward and termination, after each step: the episode terminates when ``|x| > 3`` (reward 0 on that
-    step); otherwise the reward is 1 when ``cos(theta) > 0.8``, else 0. Horizon: 500 steps (``TimeLimit``
-    truncation; rllab ended a path on ``done``).
+    Reward and termination, after each step: the episode terminates when ``|x| > 3`` (reward 0 on that step);
+    otherwise the reward is 1 when ``cos(theta) > 0.8``, else 0. Horizon: 500 steps (``TimeLimit`` truncation;
+    rllab ended a path on ``done``).
 
     Observation (the XML's ``<state>``): ``float32 [x, x_dot, theta, theta_dot]``: the cart's position and
-    velocity and the pole body's RAW angle and angular velocity (Box2D's angle, not wrapped: it keeps
-    counting turns; 0 is upright, the start is near pi), in rllab's ``Box(-1e6, 1e6)``. Action: ``float32
-    [a]`` in ``[-1, 1]``, scaled by rllab's ``NormalizedEnv`` to the force ``10 a`` N (clipped).
-    Info: ``x``, ``theta`` (raw), ``is_success`` (reward received).
+    velocity and the pole body's RAW angle and angular velocity (Box2D's angle, not wrapped: it keeps counting
+    turns; 0 is upright, the start is near pi), in rllab's ``Box(-1e6, 1e6)``. Action: ``float32 [a]`` in
+    ``[-1, 1]``, scaled by rllab's ``NormalizedEnv`` to the force ``10 a`` N (clipped). Info: ``x``, ``theta``
+    (raw), ``is_success`` (reward received).
 
     Deviations: each reset builds a fresh Box2D world (see ``Box2DTask``); the start draws from the env's
     seeded generator; no ``obs_noise``/``action_noise`` options (rllab's defaults are 0); rendering is a

@@ -52,13 +52,14 @@ class SparseDoublePendulumV1Env(Box2DTask):
     """Swing a two-link pendulum's tip near ``(0, 2)`` by the elbow's torque; port of ``DoublePendulumEnvX``.
 
     Model (rllab ``double_pendulum.xml.mako`` with ``link_len = 1``): two 0.1 x 1 m links, density 5 (0.5 kg
-    each), hanging down from their body origins (angle 0 = hanging); link 1 at ``(0, 0)``, link 2 at ``(0,
-    -1)``; a static track box (half-extents (100, 0.1)) at ``(0, -0.1)``; all in collision group -1 (nothing
-    collides). Revolute joints track-link1 at ``(0, 0)`` (the shoulder, unactuated) and link1-link2 at ``(0,
-    -1)`` (the elbow). World: ``dt = 0.01`` s, 20 velocity / 20 position iterations, gravity ``(0, -10)``;
-    ``frame_skip = 2`` (one step = 0.02 s, although the original's comment says 100 ms). Control: the elbow
-    motor (``TorqueControl``) with a torque in ``[-50, 50]`` N m, a huge torque for 0.5 kg links: Box2D's
-    speed cap (a quarter turn per world step, 157 rad/s) is reached.
+    each), hanging down from their body origins (angle 0 = hanging); link 1 at ``(0, 0)``, link 2 at
+    ``(0, -1)``; a static track box (half-extents (100, 0.1)) at ``(0, -0.1)``; all in collision group -1
+    (nothing collides). Revolute joints track-link1 at ``(0, 0)`` (the shoulder, unactuated) and link1-link2
+    at ``(0, -1)`` (the elbow). World: ``dt = 0.01`` s, 20 velocity / 20 position iterations, gravity
+    ``(0, -10)``; ``frame_skip = 2`` (one step = 0.02 s, although the original's comment says 100 ms).
+    Control: the elbow motor (``TorqueControl``) with a torque in ``[-50, 50]`` N m, a huge torque for 0.5 kg
+    links (held at +1, the links spin at up to ~70 rad/s; Box2D caps rotation at a quarter turn per world
+    step, 157 rad/s).
 
     Start (``DoublePendulumEnvX.reset``): the XML's state, then absolute angles ``~ N(0, 0.1^2)`` and angular
     velocities ``~ N(0, 0.01^2)``, set on the bodies as the original does. Quirk kept: only the angles and
@@ -66,10 +67,10 @@ class SparseDoublePendulumV1Env(Box2DTask):
     elbow joint starts slightly broken (by up to ~0.1 m) until Box2D's solver closes it.
 
     Reward: 1 when the "tip" is strictly within 1 of ``(0, 2)``, else 0; never terminates (horizon 500,
-    ``TimeLimit`` truncation). Quirk kept: the tip is the original's ``link2.position + (-L sin a2, -L cos
-    a2)`` (``quirky_tip``), the real tip mirrored about the elbow's vertical; it agrees with the real tip only
-    when link 2 is vertical. This is not one of the paper's sparse-reward figure's tasks; a random policy
-    scores in most episodes.
+    ``TimeLimit`` truncation). Quirk kept: the tip is the original's
+    ``link2.position + (-L sin a2, -L cos a2)`` (``quirky_tip``), the real tip mirrored about the elbow's
+    vertical; it agrees with the real tip only when link 2 is vertical. This is not one of the paper's
+    sparse-reward figure's tasks; a random policy scores in most episodes.
 
     Observation (the XML's ``<state>``): ``float32 [sin a1, cos a1, w1, sin a2, cos a2, w2]`` with ``a1``,
     ``a2`` the links' ABSOLUTE Box2D angles (not the elbow's relative angle) and ``w`` their angular

@@ -53,10 +53,10 @@ class SparseMountainCarV1Env(Box2DTask):
     friction 0.0005, starting at ``(0, 0.05)``; a static track body at ``(0, 1)`` carrying a chain through the
     201 points ``(0.02 i, sin((i/100 - 0.5) pi))``, ``i = -100..100`` (the curve ``y = 1 - cos(pi x/2)`` on
     ``x in [-2, 2]``), with Box2D's default friction 0.2 (the XML sets none), so the contact friction is
-    ``sqrt(0.0005 * 0.2) = 0.01``. World: ``dt = 0.05`` s, 8 velocity / 3 position iterations, gravity ``(0,
-    -10)``, frame_skip 1. Control: a force along the cart's own x axis (it tilts with the cart) at its centre,
-    ``[-1, 1]`` N. Near the goal the slope is about 52 degrees, where gravity pulls with 7.9 m/s^2 against the
-    engine's 2.5 m/s^2: the car must swing.
+    ``sqrt(0.0005 * 0.2) = 0.01``. World: ``dt = 0.05`` s, 8 velocity / 3 position iterations, gravity
+    ``(0, -10)``, frame_skip 1. Control: a force along the cart's own x axis (it tilts with the cart) at its
+    centre, ``[-1, 1]`` N. Near the goal the slope is about 52 degrees, where gravity pulls with 7.9 m/s^2
+    against the engine's 2.5 m/s^2: the car must swing.
 
     Start (``MountainCarEnvX.reset``): the XML's state, then ``x_dot ~ U(-1, 1)``. Quirk kept: the cart starts
     at ``y = 0.05`` with its bottom 0.1 m below the track's surface under its corners; Box2D pushes it out
@@ -65,8 +65,8 @@ class SparseMountainCarV1Env(Box2DTask):
     Reward and termination (``compute_reward``, ``is_current_done``), after each step: the episode terminates
     when ``x >= 0.6`` or ``|x| >= 2``, and the reward is 1 exactly on that step, else 0. Quirk kept: running
     off the LEFT end of the track (``x <= -2``) also terminates with reward 1 (rllab's reward is
-    ``is_current_done()``); ``info["goal_reached"]`` tells the two ends apart. ``is_success`` is ``reward >
-    0`` (so it is true at the left end too). Horizon: 500 steps (``max_path_length``; ``TimeLimit``
+    ``is_current_done()``); ``info["goal_reached"]`` tells the two ends apart. ``is_success`` is
+    ``reward > 0`` (so it is true at the left end too). Horizon: 500 steps (``max_path_length``; ``TimeLimit``
     truncation); rllab's sampler ended a path on ``done`` after recording its reward, as ``terminated`` does
     here.
 

@@ -38,6 +38,8 @@ def test_model_is_rllab_xml():
     assert tuple(env.pole.localCenter) == pytest.approx((0.0, 0.5))  # the pole rises from its hinge
     assert env.pole.inertia == pytest.approx(POLE_INERTIA + POLE_MASS * HALF**2, rel=1e-5)  # about the hinge
     assert (env.timestep, env.frame_skip, env.velocity_iterations, env.position_iterations) == (0.05, 1, 8, 3)
+    for _ in range(30):
+        env.step(np.ones(1, dtype=np.float32))
     assert len(env.world.joints) == 2 and not env.world.contacts  # nothing ever touches
 
 

@@ -95,6 +95,9 @@ class SparseMountainCarV1Env(Box2DTask):
     timestep = TIMESTEP
     ctrl_low, ctrl_high = -FORCE_LIMIT, FORCE_LIMIT
     obs_dim = 2
+    #: (position, velocity) ranges of visitation histograms (agents.recorder): the track between the two
+    #: ends that stop an episode, and speeds a little beyond the start's U(-1, 1)
+    visitation_range = ((-MAX_CART_X, GOAL_X), (-2.0, 2.0))
 
     def _build(self) -> None:
         # creation order as in the XML (it sets Box2D's internal list and solver order)

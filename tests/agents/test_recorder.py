@@ -20,3 +20,14 @@ def test_early_visits_count_the_first_steps_only(tmp_path):
     # -v0 declares gymnasium MountainCar's ranges
     np.testing.assert_allclose(saved["xedges"][[0, -1]], [-1.2, 0.6])
     np.testing.assert_allclose(saved["yedges"][[0, -1]], [-0.07, 0.07])
+
+
+def test_visitation_uses_the_envs_own_ranges(tmp_path):
+    venv = make_vec_env("SparseMountainCar-v1", n_envs=1, seed=0)
+    recorder = EpisodeRecorder(tmp_path)
+    PPO("MlpPolicy", venv, n_steps=128, batch_size=64, n_epochs=1, seed=0).learn(128, callback=recorder)
+    saved = np.load(tmp_path / "visitation.npz")
+    # the Box2D port's track runs from x = -2 to the goal at 0.6 (envs.mountain_car_v1)
+    np.testing.assert_allclose(saved["xedges"][[0, -1]], [-2.0, 0.6])
+    np.testing.assert_allclose(saved["yedges"][[0, -1]], [-2.0, 2.0])
+    assert saved["hist"].sum() == 128

@@ -20,7 +20,6 @@ Usage::
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -77,18 +76,19 @@ class _BonusSchedule:
         self._pending_raw: list[np.ndarray] = []
         # Episodic bonuses (curiosity.episodic) take the episode ends (``dones``, row i = env i) and forget
         # their memories when every env is reset.
-        self._dones_to = {name: _takes_dones(getattr(bonus, name)) for name in ("compute", "add")}
+        self._episodic = bool(getattr(bonus, "episodic", False))
 
     def _on_transitions(
         self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, dones: np.ndarray
     ) -> np.ndarray:
         """Intrinsic rewards of a batch of transitions; hand them to the bonus (if learning)."""
         batch = (obs, actions, next_obs)
-        raw = self.bonus.compute(*batch, **self._dones_kwargs("compute", dones))
+        episodes = {"dones": np.asarray(dones, dtype=bool)} if self._episodic else {}
+        raw = self.bonus.compute(*batch, **episodes)
         intrinsic = (self.bonus.eta * self.bonus.normalize(raw, update=False)).astype(np.float32)
         if self.learning:
             self._pending_raw.append(np.asarray(raw))
-            self.bonus.add(*batch, **self._dones_kwargs("add", dones))
+            self.bonus.add(*batch, **episodes)
         return intrinsic
 
     def _count_steps(self, n_steps: int) -> None:
@@ -98,13 +98,9 @@ class _BonusSchedule:
             if self._steps_since_train >= self.train_freq:
                 self.train_bonus()
 
-    def _dones_kwargs(self, method: str, dones: np.ndarray) -> dict[str, np.ndarray]:
-        return {"dones": dones} if self._dones_to[method] else {}
-
     def _reset_episodes(self) -> None:
-        reset_episodes = getattr(self.bonus, "reset_episodes", None)
-        if reset_episodes is not None:
-            reset_episodes()
+        if self._episodic:
+            self.bonus.reset_episodes()  # every env starts a new episode
 
     def train_bonus(self) -> dict[str, float]:
         """Fold the raw bonuses seen since the last training into the normaliser, then train the bonus.
@@ -170,6 +166,7 @@ class CuriosityWrapper(gym.Wrapper, _BonusSchedule):
     Returns the env's observations, terminations and truncations unchanged; the reward becomes
     ``r + eta * bonus``, with the env's own reward in ``info["extrinsic_reward"]`` and the bonus in
     ``info["intrinsic_reward"]``. The bonus is trained every ``train_freq`` steps (see the module).
+    Episodic bonuses get each step's episode end, and forget their memory when ``reset()`` cuts an episode.
 
     Args:
         env: the environment (Box observations, Box or Discrete actions).
@@ -194,11 +191,14 @@ class CuriosityWrapper(gym.Wrapper, _BonusSchedule):
         gym.Wrapper.__init__(self, env)
         self._init_bonus(bonus, env.observation_space, env.action_space, train_freq, bonus_kwargs)
         self._last_obs: np.ndarray | None = None
+        self._cut = True  # whether a reset now cuts an episode short (one that ended left a fresh memory)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict]:
         obs, info = self.env.reset(seed=seed, options=options)
         self._last_obs = np.array(obs, copy=True)
-        self._reset_episodes()
+        if self._cut:
+            self._reset_episodes()
+        self._cut = False
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
@@ -211,6 +211,7 @@ class CuriosityWrapper(gym.Wrapper, _BonusSchedule):
         batch = (self._last_obs[None], np.asarray(action)[None], np.asarray(obs)[None])
         intrinsic = float(self._on_transitions(*batch, done)[0])
         self._count_steps(1)
+        self._cut = not done[0]
         self._last_obs = np.array(obs, copy=True)
         info = {**info, EXTRINSIC_KEY: float(reward), INTRINSIC_KEY: intrinsic}
         return obs, float(reward) + intrinsic, terminated, truncated, info
@@ -228,7 +229,7 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
     * ``SAME_STEP``: the final observation comes from ``info["final_obs"]``.
     * ``DISABLED``: reset finished envs with ``reset(options={"reset_mask": mask})`` as usual.
 
-    Episodic bonuses (E3B, RIDE, NGU: their ``compute`` takes ``dones``) get each step's episode ends and
+    Episodic bonuses (E3B, RIDE, NGU: :mod:`curiosity.episodic`) get each step's episode ends and
     forget their memories on a full ``reset()``; they need ``SAME_STEP`` or ``DISABLED``.
 
     Observations, terminations and truncations pass unchanged; rewards become ``r + eta * bonus``; ``info``
@@ -268,7 +269,7 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
             ) from None
         single = (env.single_observation_space, env.single_action_space)
         self._init_bonus(bonus, *single, train_freq, bonus_kwargs)
-        if self._dones_to["compute"] and self.autoreset_mode == AutoresetMode.NEXT_STEP:
+        if self._episodic and self.autoreset_mode == AutoresetMode.NEXT_STEP:
             raise ValueError(
                 f"{type(self.bonus).__name__} is episodic: it needs one transition per env at every step "
                 "(row i = env i), but autoreset_mode NEXT_STEP makes steps that only reset an env; build the "
@@ -334,10 +335,6 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
         for i in np.flatnonzero(dones):
             next_obs[i] = infos["final_obs"][i]
         return next_obs
-
-
-def _takes_dones(method: Any) -> bool:
-    return "dones" in inspect.signature(method).parameters
 
 
 def _check_compatible(bonus: IntrinsicBonus, obs_space: spaces.Space, act_space: spaces.Space) -> None:

@@ -16,6 +16,10 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from curiosity import ICM, RND, VIME, CuriosityVectorWrapper, CuriosityWrapper, Disagreement, SimHash
 from curiosity.base import IntrinsicBonus
+from curiosity.e3b import E3B
+from curiosity.ngu import NGU
+from curiosity.re3 import RE3
+from curiosity.ride import RIDE
 from curiosity.wrappers import EXTRINSIC_KEY, INTRINSIC_KEY
 
 torch.set_num_threads(1)
@@ -44,6 +48,14 @@ FACTORIES = {
         o, a, n_models=3, hidden_sizes=(32,), feature_dim=16, seed=0, **_TRAIN
     ),
     "simhash": lambda o, a: SimHash(o, a, k=16, seed=0),
+    "e3b": lambda o, a: E3B(o, a, feature_dim=8, hidden_sizes=(32,), hidden_dim=32, seed=0, **_TRAIN),
+    "re3": lambda o, a: RE3(o, a, feature_dim=8, hidden_sizes=(32,), memory_size=64, seed=0),
+    "ride": lambda o, a: RIDE(
+        o, a, feature_dim=16, encoder_hidden_sizes=(32,), hidden_dim=32, seed=0, **_TRAIN
+    ),
+    "ngu": lambda o, a: NGU(
+        o, a, feature_dim=8, hidden_sizes=(32,), hidden_dim=32, rnd_feature_dim=16, seed=0, **_TRAIN
+    ),
 }
 
 
@@ -106,7 +118,9 @@ class NextObsBonus(IntrinsicBonus):
 
 
 class EpisodicBonus(NextObsBonus):
-    """A bonus whose methods take the transitions' episode ends, as episodic bonuses do."""
+    """A bonus that takes the transitions' episode ends, as episodic bonuses do."""
+
+    episodic = True
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -287,10 +301,15 @@ def test_episodic_bonuses_get_the_episode_ends_and_forget_at_reset():
     # (0,1) (0,1) | (1,2) end, (1,2) | (0,1), (2,3) end
     assert bonus.dones_seen == [False, False, True, False, False, True]
     single = CuriosityWrapper(CounterEnv(2), EpisodicBonus(*counter_spaces()))
+    for _ in range(2):  # a reset after an episode's end: its memory is fresh already
+        single.reset(seed=0)
+        single.step(np.zeros(1, dtype=np.float32))
+        single.step(np.zeros(1, dtype=np.float32))
+    assert single.bonus.dones_seen == [False, True] * 2 and single.bonus.resets == 1
     single.reset(seed=0)
     single.step(np.zeros(1, dtype=np.float32))
-    single.step(np.zeros(1, dtype=np.float32))
-    assert single.bonus.dones_seen == [False, True] and single.bonus.resets == 1
+    single.reset(seed=0)  # cuts an episode short
+    assert single.bonus.resets == 2
 
 
 def test_episodic_bonuses_refuse_next_step_autoreset():

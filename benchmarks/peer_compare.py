@@ -1,0 +1,433 @@
+"""Ours against rllte-core (RLeXplore) for every bonus both ship, on the same batches, in one process.
+
+For each bonus (RND, ICM, Disagreement, E3B, RE3, RIDE, NGU) and each kind of observation (17-dim vectors with
+6-dim ``Box`` actions; 64x64 RGB ``uint8`` frames, channel-first, with ``Discrete(6)`` actions) it builds one
+time-major rollout of ``--batch`` transitions (``--n-envs`` environments, episodes of about 100 steps) and
+times, alternating ours and rllte's on the same arrays:
+
+* compute: the intrinsic rewards of the rollout. Ours: ``bonus(..., update_stats=True)`` (with the rollout's
+  ``dones`` for episodic bonuses). rllte: ``watch`` at every step, then ``compute(samples)`` with its
+  ``update`` switched off (rllte's ``compute`` also moves its normalisation statistics and, for E3B, its
+  covariances; RIDE and NGU's counts are made in ``watch``).
+* update: learning from the rollout. Ours: ``add`` (which also advances episodic memories) then ``train``.
+  rllte: ``update(samples)`` (one pass over the rollout in minibatches of 256).
+
+Each is reported in transitions per second and as the ratio ours / rllte, with both libraries at their own
+defaults and with ours configured like rllte (its widths, learning rate 1e-3, 8 gradient steps of 256 = one
+pass). Agreement is checked where the definitions coincide (E3B, and RE3 over a batch): ours is given rllte's
+encoder weights and both compute raw bonuses.
+
+rllte-core is not a dependency: it pins gymnasium 1.0.0 (through gymnasium's ``accept-rom-license`` extra,
+which later gymnasium releases dropped) and its torchvision requirement replaces a pinned torch, so it
+lives in a separate environment: rllte-core, then gymnasium 1.4 over its 1.0 (rllte imports and runs with
+it), and this repository on ``PYTHONPATH`` (``INSTALL`` below; the report repeats it).
+Without it, this command prints why and exits 0.
+
+    python -m benchmarks.peer_compare [--batch 2048] [--n-envs 8] [--threads 1] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from curiosity import IntrinsicBonus, make_bonus
+from curiosity.runtime import configure_torch
+
+BONUSES = ("rnd", "icm", "disagreement", "e3b", "re3", "ride", "ngu")
+RLLTE_CLASS = {
+    "rnd": "RND",
+    "icm": "ICM",
+    "disagreement": "Disagreement",
+    "e3b": "E3B",
+    "re3": "RE3",
+    "ride": "RIDE",
+    "ngu": "NGU",
+}
+#: ours configured like rllte 1.0.1's defaults (latent 128, hidden 256, Adam 1e-3, one pass in batches of 256)
+ALIKE: dict[str, dict[str, Any]] = {
+    "rnd": {"feature_dim": 128, "hidden_sizes": (256,), "learning_rate": 1e-3},
+    "icm": {"feature_dim": 128, "encoder_hidden_sizes": (256,), "hidden_dim": 256},
+    "disagreement": {"n_models": 4, "feature_dim": 128, "hidden_sizes": (256,), "learning_rate": 1e-3},
+    "e3b": {"feature_dim": 128, "hidden_sizes": (256,), "hidden_dim": 256, "learning_rate": 1e-3},
+    "re3": {"feature_dim": 128, "hidden_sizes": (256,), "k": 5, "memory_size": 1000},
+    "ride": {"feature_dim": 128, "encoder_hidden_sizes": (256,), "hidden_dim": 256, "learning_rate": 1e-3},
+    "ngu": {
+        "feature_dim": 32,
+        "hidden_sizes": (256,),
+        "hidden_dim": 256,
+        "rnd_feature_dim": 32,
+        "learning_rate": 1e-3,
+        "kernel_epsilon": 1e-4,
+    },
+}
+SAMPLE_KEYS = ("observations", "actions", "rewards", "terminateds", "truncateds", "next_observations")
+TRAINED = {"rnd", "icm", "disagreement", "e3b", "ride", "ngu"}
+INSTALL = (
+    "python3 -m venv /tmp/rllte-venv && /tmp/rllte-venv/bin/pip install torch==2.13.0 rllte-core && "
+    "/tmp/rllte-venv/bin/pip install gymnasium==1.4.0 && PYTHONPATH=. /tmp/rllte-venv/bin/python -m "
+    "benchmarks.peer_compare"
+)
+
+
+def spaces_for(kind: str) -> tuple[spaces.Box, spaces.Space]:
+    if kind == "vector":
+        return spaces.Box(-np.inf, np.inf, (17,), np.float32), spaces.Box(-1.0, 1.0, (6,), np.float32)
+    if kind == "image":
+        return spaces.Box(0, 255, (3, 64, 64), np.uint8), spaces.Discrete(6)
+    raise ValueError(f"kind must be 'vector' or 'image', got {kind!r}")
+
+
+def make_rollout(kind: str, n_steps: int, n_envs: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """A time-major rollout ``(n_steps, n_envs, ...)``; ``obs[t + 1] = next_obs[t]`` except after an episode
+    end (staggered, every 100 steps), where a fresh start state follows."""
+    _, act_space = spaces_for(kind)
+    rng = np.random.default_rng(seed)
+
+    def states(*shape: int) -> np.ndarray:
+        if kind == "vector":
+            return rng.normal(size=(*shape, 17)).astype(np.float32)
+        return rng.integers(0, 256, size=(*shape, 3, 64, 64), dtype=np.uint8)
+
+    dones = (np.arange(n_steps)[:, None] + 37 * np.arange(n_envs)[None, :]) % 100 == 99
+    next_obs = states(n_steps, n_envs)
+    obs = np.empty_like(next_obs)
+    obs[0] = states(n_envs)
+    restart = dones[:-1].reshape(n_steps - 1, n_envs, *([1] * (next_obs.ndim - 2)))
+    obs[1:] = np.where(restart, states(n_steps - 1, n_envs), next_obs[:-1])
+    if kind == "vector":
+        actions = rng.uniform(-1, 1, (n_steps, n_envs, 6)).astype(np.float32)
+    else:
+        actions = rng.integers(0, act_space.n, (n_steps, n_envs))
+    return {"obs": obs, "actions": actions, "next_obs": next_obs, "dones": dones}
+
+
+def flat(x: np.ndarray) -> np.ndarray:
+    return x.reshape(-1, *x.shape[2:])
+
+
+def shifted_agreement(ours: np.ndarray, theirs: np.ndarray, dones: np.ndarray) -> dict[str, float]:
+    """Compare ours[t] (the bonus of reaching s_{t+1}) with theirs[t + 1] (the bonus of s_{t+1}, rllte's E3B
+    rewards the state a step starts from) wherever t + 1 is in the same episode.
+
+    Returns:
+        ``max_rel_error`` over the compared pairs and their number ``pairs``.
+    """
+    same = ~dones[:-1]
+    a, b = ours[:-1][same], theirs[1:][same]
+    error = float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12)))
+    return {"max_rel_error": error, "pairs": int(same.sum())}
+
+
+class _FakeVecEnv:
+    """Just enough of a vectorised env for rllte's constructors (spaces, ``num_envs``, random steps for its
+    observation-statistics warm-up)."""
+
+    def __init__(self, kind: str, n_envs: int) -> None:
+        self.observation_space, self.action_space = spaces_for(kind)
+        self.num_envs = n_envs
+        self.unwrapped = self
+        frames = make_rollout(kind, 2, 64, seed=123)["next_obs"]
+        self._frames = frames.reshape(-1, *self.observation_space.shape)
+        self._rng = np.random.default_rng(0)
+
+    def _obs(self) -> np.ndarray:
+        return self._frames[self._rng.integers(0, len(self._frames), self.num_envs)]
+
+    def reset(self) -> tuple[np.ndarray, dict]:
+        return self._obs(), {}
+
+    def step(self, actions: Any) -> tuple:
+        zeros = np.zeros(self.num_envs)
+        return self._obs(), zeros, zeros.astype(bool), zeros.astype(bool), {}
+
+
+def rllte_samples(rollout: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    n_steps, n_envs = rollout["dones"].shape
+    return {
+        "observations": torch.as_tensor(rollout["obs"]).float(),
+        "actions": torch.as_tensor(rollout["actions"]),
+        "rewards": torch.zeros(n_steps, n_envs),
+        "terminateds": torch.as_tensor(rollout["dones"]),
+        "truncateds": torch.zeros(n_steps, n_envs, dtype=torch.bool),
+        "next_observations": torch.as_tensor(rollout["next_obs"]).float(),
+    }
+
+
+def rllte_compute(peer: Any, samples: dict[str, torch.Tensor]) -> torch.Tensor:
+    """rllte's intrinsic rewards of a rollout: ``watch`` each step, then ``compute`` without ``update``."""
+    for t in range(samples["rewards"].shape[0]):
+        peer.watch(*(samples[k][t] for k in SAMPLE_KEYS))
+    for module in getattr(peer, "rewards", [peer]):  # NGU is a Fabric of RND and PseudoCounts
+        module.update = lambda samples: None
+    try:
+        return peer.compute(samples, sync=True)
+    finally:
+        for module in getattr(peer, "rewards", [peer]):
+            del module.update
+
+
+def ours_compute(bonus: IntrinsicBonus, rollout: dict[str, np.ndarray]) -> np.ndarray:
+    kwargs = {"dones": rollout["dones"]} if getattr(bonus, "episodic", False) else {}
+    return bonus(flat(rollout["obs"]), flat(rollout["actions"]), flat(rollout["next_obs"]), **kwargs)
+
+
+def ours_update(bonus: IntrinsicBonus, rollout: dict[str, np.ndarray]) -> None:
+    kwargs = {"dones": rollout["dones"]} if getattr(bonus, "episodic", False) else {}
+    bonus.add(flat(rollout["obs"]), flat(rollout["actions"]), flat(rollout["next_obs"]), **kwargs)
+    bonus.train()
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def measure(name: str, kind: str, config: str, rollout: dict, rllte: Any, repeats: int) -> dict[str, Any]:
+    """Best-of-``repeats`` seconds of compute and update for ours and rllte's, alternating."""
+    obs_space, act_space = spaces_for(kind)
+    kwargs = {"seed": 0}
+    if config == "alike":
+        kwargs.update(ALIKE[name])
+        if name in TRAINED:
+            kwargs.update(batch_size=256, gradient_steps=max(1, rollout["dones"].size // 256))
+    row: dict[str, Any] = {"bonus": name, "kind": kind, "config": config, "ours_kwargs": _jsonable(kwargs)}
+    try:
+        ours = make_bonus(name, obs_space, act_space, **kwargs)
+        peer = getattr(rllte, RLLTE_CLASS[name])(_FakeVecEnv(kind, rollout["dones"].shape[1]), device="cpu")
+    except Exception as error:
+        return {**row, "error": f"{type(error).__name__}: {error}"}
+    samples = rllte_samples(rollout)
+    n = rollout["dones"].size
+    times: dict[str, list[float]] = {
+        f"{who}_{phase}": [] for phase in ("compute", "update") for who in ("ours", "rllte")
+    }
+    for _ in range(repeats):
+        times["ours_compute"].append(timed(lambda: ours_compute(ours, rollout)))
+        times["rllte_compute"].append(_guarded(lambda: rllte_compute(peer, samples), row, "rllte_compute"))
+    for _ in range(max(1, repeats - 1)):
+        times["ours_update"].append(timed(lambda: ours_update(ours, rollout)))
+        times["rllte_update"].append(_guarded(lambda: peer.update(samples), row, "rllte_update"))
+    for key, values in times.items():
+        best = min(values)
+        row[f"{key}_tps"] = None if not np.isfinite(best) else round(n / best, 1)
+    for phase in ("compute", "update"):
+        ours_tps, theirs_tps = row[f"ours_{phase}_tps"], row[f"rllte_{phase}_tps"]
+        row[f"{phase}_ratio"] = None if theirs_tps is None else round(ours_tps / theirs_tps, 3)
+    return row
+
+
+def _guarded(fn: Callable[[], Any], row: dict[str, Any], key: str) -> float:
+    try:
+        return timed(fn)
+    except Exception as error:
+        row[f"{key}_error"] = f"{type(error).__name__}: {str(error)[:200]}"
+        return float("inf")
+
+
+def _jsonable(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
+
+
+def agreement(rllte: Any, kind: str, rollout: dict[str, np.ndarray]) -> dict[str, Any]:
+    """E3B and RE3 with rllte's encoder weights in ours; raw bonuses on both sides (no reward scaling)."""
+    from curiosity import E3B, RE3
+
+    obs_space, act_space = spaces_for(kind)
+    n_envs = rollout["dones"].shape[1]
+    scale = torch.nn.Identity() if kind == "vector" else _Scale(1 / 255)  # rllte divides frames by 255
+    out: dict[str, Any] = {}
+
+    peer = rllte.E3B(_FakeVecEnv(kind, n_envs), device="cpu", rwd_norm_type="none")
+    ours = E3B(
+        obs_space,
+        act_space,
+        encoder=torch.nn.Sequential(scale, copy.deepcopy(peer.encoder)),
+        normalize_bonus=False,
+        ridge=peer.ridge,
+        eta=1.0,
+        seed=0,
+    )
+    theirs = peer.compute(rllte_samples(rollout), sync=False).numpy()
+    batch = (flat(rollout["obs"]), flat(rollout["actions"]), flat(rollout["next_obs"]))
+    mine = ours.compute(*batch, dones=rollout["dones"])
+    out["e3b"] = shifted_agreement(mine.reshape(theirs.shape), theirs, rollout["dones"])
+
+    # RE3 over one env's observations: rllte's k-NN runs per env over what it watched; ours over the batch
+    peer = rllte.RE3(_FakeVecEnv(kind, n_envs), device="cpu", rwd_norm_type="none", obs_norm_type="none")
+    ours = RE3(
+        obs_space,
+        act_space,
+        encoder=torch.nn.Sequential(scale, copy.deepcopy(peer.random_encoder)),
+        k=peer.k,
+        memory_size=0,
+        decay=0.0,
+        eta=1.0,
+        seed=0,
+    )
+    samples = rllte_samples(rollout)
+    for t in range(samples["rewards"].shape[0]):
+        peer.watch(*(samples[k][t] for k in SAMPLE_KEYS))
+    theirs = peer.compute(samples, sync=False).numpy()
+    errors = []
+    for e in range(n_envs):
+        x = rollout["obs"][:, e]
+        mine = ours.compute(x, rollout["actions"][:, e], x)  # their k-NN is over observations, self excluded
+        errors.append(np.max(np.abs(mine - theirs[:, e]) / np.maximum(np.abs(theirs[:, e]), 1e-12)))
+    out["re3"] = {"max_rel_error": float(max(errors)), "pairs": int(rollout["dones"].size)}
+    return out
+
+
+class _Scale(torch.nn.Module):
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.float() * self.factor
+
+
+def load_rllte() -> tuple[Any | None, str | None]:
+    """``(rllte.xplore.reward, None)``, or ``(None, why not)``."""
+    try:
+        from rllte.xplore import reward
+    except Exception as error:
+        return None, f"rllte-core is not importable here ({type(error).__name__}: {error})"
+    return reward, None
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.peer_compare", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--batch", type=int, default=2048, help="transitions per rollout (n_steps x n_envs)")
+    parser.add_argument("--n-envs", type=int, default=8, help="parallel environments of the rollout")
+    parser.add_argument("--repeats", type=int, default=3, help="timed computes (updates: one fewer)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--bonuses", nargs="+", default=list(BONUSES), choices=BONUSES)
+    parser.add_argument("--kinds", nargs="+", default=["vector", "image"], choices=["vector", "image"])
+    parser.add_argument("--configs", nargs="+", default=["defaults", "alike"], choices=["defaults", "alike"])
+    parser.add_argument("--out", type=Path, default=None, help="writes DIR/peer_compare.{json,md}")
+    args = parser.parse_args(argv)
+    if args.batch % args.n_envs or args.batch < 2 * args.n_envs:
+        parser.error(f"--batch must be a multiple of --n-envs ({args.n_envs}) of at least two steps")
+    configure_torch(args.threads)
+    rllte, why_not = load_rllte()
+    result: dict[str, Any] = {
+        "command": " ".join(
+            ["python -m benchmarks.peer_compare", *(argv if argv is not None else sys.argv[1:])]
+        ),
+        "batch": args.batch,
+        "n_envs": args.n_envs,
+        "threads": args.threads,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+    if rllte is None:
+        result.update(skipped=why_not, install=INSTALL)
+        print(f"peer_compare: {why_not}; nothing measured. Install it in a separate environment: {INSTALL}")
+        _write(result, args.out)
+        return result
+    import rllte as rllte_package
+
+    result["rllte_core"] = getattr(rllte_package, "__version__", "unknown")
+    import gymnasium
+
+    result["gymnasium"] = gymnasium.__version__
+    rows, agree = [], {}
+    for kind in args.kinds:
+        rollout = make_rollout(kind, args.batch // args.n_envs, args.n_envs)
+        for name in args.bonuses:
+            for config in args.configs:
+                row = measure(name, kind, config, rollout, rllte, args.repeats)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+        agree[kind] = agreement(rllte, kind, rollout)
+        print(json.dumps({"agreement": kind, **agree[kind]}), flush=True)
+    result.update(rows=rows, agreement=agree)
+    _write(result, args.out)
+    return result
+
+
+def _write(result: dict[str, Any], out: Path | None) -> None:
+    if out is None:
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "peer_compare.json").write_text(json.dumps(result, indent=1) + "\n")
+    (out / "peer_compare.md").write_text(markdown(result))
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The results as a Markdown report (tables of transitions per second and ratios)."""
+    lines = ["# Ours against rllte-core, side by side", "", f"`{result['command']}`", ""]
+    if "skipped" in result:
+        lines += [f"Not measured: {result['skipped']}.", "", f"Install: `{result['install']}`", ""]
+        return "\n".join(lines)
+    lines += [
+        f"rllte-core {result['rllte_core']}, gymnasium {result['gymnasium']}, torch {result['torch']}, "
+        f"{result['threads']} thread(s), {result['batch']}-transition rollouts ({result['n_envs']} envs); "
+        "in transitions per second (best of the repeats); ratio = ours / rllte (above 1: ours is faster).",
+        "",
+        TABLE_HEADER,
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in result["rows"]:
+        if "error" in row:
+            lines.append(f"| {row['bonus']} | {row['kind']} | {row['config']} | {row['error']} |||||| |")
+            continue
+        keys = (
+            "ours_compute_tps",
+            "rllte_compute_tps",
+            "compute_ratio",
+            "ours_update_tps",
+            "rllte_update_tps",
+        )
+        cells = [_num(row.get(k)) for k in (*keys, "update_ratio")]
+        lines.append(f"| {row['bonus']} | {row['kind']} | {row['config']} | " + " | ".join(cells) + " |")
+    errors = [r for r in result["rows"] if any(k.endswith("_error") for k in r)]
+    if errors:
+        lines += ["", "rllte failures:"]
+        lines += [
+            f"- {r['bonus']} {r['kind']} {r['config']}: "
+            + "; ".join(f"{k}: {v}" for k, v in r.items() if k.endswith("_error"))
+            for r in errors
+        ]
+    lines += [
+        "",
+        "Agreement where the definitions coincide (ours with rllte's encoder weights, raw bonuses):",
+        "",
+    ]
+    for kind, checks in result["agreement"].items():
+        for name, check in checks.items():
+            lines.append(
+                f"- {name}, {kind}: max relative difference {check['max_rel_error']:.2e} over "
+                f"{check['pairs']} transitions"
+            )
+    return "\n".join(lines) + "\n"
+
+
+TABLE_HEADER = (
+    "| bonus | obs | config | ours compute | rllte compute | ratio | ours update | rllte update | ratio |"
+)
+
+
+def _num(x: Any) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.2f}" if x < 10 else f"{x:,.0f}"
+
+
+if __name__ == "__main__":
+    main()

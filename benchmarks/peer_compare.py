@@ -404,6 +404,7 @@ def markdown(result: dict[str, Any]) -> str:
             + "; ".join(f"{k}: {v}" for k, v in r.items() if k.endswith("_error"))
             for r in errors
         ]
+    lines += ["", " ".join(ENVIRONMENT_NOTE)]
     lines += [
         "",
         "Agreement where the definitions coincide (ours with rllte's encoder weights, raw bonuses):",
@@ -418,6 +419,19 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+ENVIRONMENT_NOTE = (
+    "Environment: rllte-core cannot be an optional extra of this package, pip finds no resolution",
+    "(rllte-core 1.0.1 pins matplotlib==3.6.0 against our matplotlib>=3.7, and its",
+    "gymnasium[accept-rom-license] requirement holds gymnasium at 1.0.0, before the AutoresetMode that",
+    "curiosity.wrappers imports). It was measured in a separate environment:",
+    f"`{INSTALL}` (rllte imports and runs on gymnasium 1.4).",
+    "What is timed: compute = the rollout's intrinsic rewards (ours: `bonus(...)` with the rollout's dones;",
+    "rllte: `watch` at every step, then `compute` with `update` switched off); update = ours `add` then",
+    "`train`, rllte `update`. Vector rows use Box actions, image rows Discrete(6) actions (channel-first",
+    "uint8 frames). 'alike' gives ours rllte's widths (latent 128, hidden 256), Adam 1e-3 and one pass of",
+    "256-row minibatches; architectures still differ where ours follows its paper (RND's predictor has two",
+    "extra layers; ICM, RIDE and E3B read frames with the ELU universe CNN, rllte with the ReLU Nature CNN).",
+)
 TABLE_HEADER = (
     "| bonus | obs | config | ours compute | rllte compute | ratio | ours update | rllte update | ratio |"
 )

@@ -252,8 +252,10 @@ def _quick() -> Suite:
 #: of the policy's sizes fitted by Adam (sb3-contrib's critic: 10 epochs of minibatches at lr 1e-3; 125
 #: rather than its default 128, so that they split the 5,000 steps evenly)
 #: where rllab fitted an MLP by its own regressor (classic tasks) or the LinearFeatureBaseline
-#: (HalfCheetah); a batch may cut an episode that ends early (rllab collected whole paths); and SB3
-#: bootstraps the value at the 500-step time limit where rllab's GAE appended a value of 0.
+#: (HalfCheetah); SB3's initialisation (orthogonal, the mean's output layer scaled by 0.01, so the first
+#: policy's mean is near 0) where rllab used Glorot-uniform layers; and a batch may cut an episode that ends
+#: early (rllab collected whole paths). As in rllab, the 500-step horizon ends the task: no value is
+#: bootstrapped beyond it (``bootstrap_horizon=False``, :mod:`agents.horizon`).
 TRPO_PAPER = {
     "n_steps": 500, "batch_size": 125, "gamma": 0.99, "gae_lambda": 1.0, "target_kl": 0.01,
     "cg_max_steps": 10, "cg_damping": 1e-5, "line_search_shrinking_factor": 0.8, "line_search_max_iter": 15,
@@ -280,7 +282,8 @@ def _vime_paper() -> Suite:
     and the value function fitted on extrinsic returns as in openai/vime. 1,000 iterations (5M steps) on
     the classic tasks, 5,000 (25M) on HalfCheetah; 5 seeds (the paper ran 10).
     """
-    tasks = tuple(TaskSpec(env_id, "trpo", iterations * PAPER_BATCH, n_envs=10, algo_kwargs=kwargs)
+    tasks = tuple(TaskSpec(env_id, "trpo", iterations * PAPER_BATCH, n_envs=10, algo_kwargs=kwargs,
+                           settings={"bootstrap_horizon": False})
                   for env_id, iterations, kwargs in PAPER_TASKS)
     vime = MethodSpec("vime", "vime", eta=1e-3, settings={"callback_kwargs": {"value_targets": "extrinsic"}})
     return Suite("vime-paper", tasks, (MethodSpec("none", "none"), vime), seeds=5,

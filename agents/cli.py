@@ -9,6 +9,8 @@ from typing import Literal
 from rich.console import Console
 from rich.table import Table
 
+from agents.errors import UsageError
+
 
 @dataclass
 class TrainArgs:
@@ -60,16 +62,22 @@ def _parse_json(text: str, name: str) -> dict:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SystemExit(f"--{name.replace('_', '-')} must be a JSON object: {exc}") from None
+        raise UsageError(name, f"{name} must be a JSON object: {exc}") from None
     if not isinstance(value, dict):
-        raise SystemExit(f"--{name.replace('_', '-')} must be a JSON object, got {text!r}")
+        raise UsageError(name, f"{name} must be a JSON object (e.g. '{{\"key\": 1}}'), got {text!r}")
     return value
 
 
 def train(args: TrainArgs) -> dict:
-    """Run :func:`agents.experiment.run_experiment` from command-line arguments and print the result."""
+    """Run :func:`agents.experiment.run_experiment` from command-line arguments and print the result.
+
+    Raises:
+        UsageError: a bad argument, before anything is written to ``--out``.
+    """
     from agents.experiment import run_experiment
 
+    if args.eta is not None and args.bonus == "none":
+        raise UsageError("eta", "eta has no effect with --bonus none: drop --eta or choose a bonus")
     metrics = run_experiment(
         args.env, args.algo, args.bonus, args.timesteps, args.seed, args.out, eta=args.eta,
         algo_kwargs=_parse_json(args.algo_kwargs, "algo_kwargs"),
@@ -82,10 +90,17 @@ def train(args: TrainArgs) -> dict:
 
 
 def evaluate(args: EvaluateArgs) -> dict:
-    """Evaluate a saved run and print the result."""
+    """Evaluate a saved run and print the result.
+
+    Raises:
+        UsageError: ``--episodes`` < 1, or ``--run`` is not a run directory.
+    """
     from agents.experiment import evaluate_run
 
-    metrics = evaluate_run(args.run, args.episodes, deterministic=not args.stochastic)
+    try:
+        metrics = evaluate_run(args.run, args.episodes, deterministic=not args.stochastic)
+    except FileNotFoundError as error:
+        raise UsageError("run_dir", f"{error} (give the --out of 'curiosity train')") from error
     _print_metrics(f"evaluation of {args.run}", metrics)
     return metrics
 

@@ -29,11 +29,12 @@ from agents.callback import CuriosityCallback
 from agents.checkpoint import CHECKPOINT_FILE, CheckpointCallback, load_checkpoint
 from agents.errors import UsageError
 from agents.persistence import load_policy, save_bonus
-from agents.pixels import policy_for, resolve_bonus_kwargs
+from agents.pixels import ENCODER_KEYS, policy_for, resolve_bonus_kwargs
 from agents.recorder import EpisodeRecorder
 from agents.replay_buffer import CuriosityReplayBuffer
 from agents.vec_env import CuriosityVecEnv
 from curiosity import BONUSES
+from curiosity.registry import check_kwargs
 from curiosity.runtime import configure_torch
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {
@@ -66,8 +67,8 @@ def check_run_args(
     """Check a run's arguments before anything is built or written.
 
     Raises:
-        UsageError: an unknown choice, ``n_envs`` < 1, a mode the algorithm cannot use, or bonus settings
-            with ``bonus="none"`` (they would be ignored).
+        UsageError: an unknown choice, ``n_envs`` < 1, a mode the algorithm cannot use, a keyword the
+            bonus does not take, or bonus settings with ``bonus="none"`` (they would be ignored).
     """
     check_choices(env_id, algo, bonus)
     if not _positive_int(n_envs):
@@ -88,6 +89,10 @@ def check_run_args(
     if mode == "rollout" and off_policy:
         raise UsageError("mode", f"mode 'rollout' rewrites an on-policy rollout, which {algo} has not: use "
                          "'relabel' or 'step', or an on-policy algorithm (ppo, a2c, trpo)")  # fmt: skip
+    try:  # before an encoder is pretrained or anything is written
+        check_kwargs(bonus, BONUSES[bonus], {k: 0 for k in bonus_kwargs or {} if k not in ENCODER_KEYS})
+    except TypeError as error:
+        raise UsageError("bonus_kwargs", str(error)) from None
 
 
 def _positive_int(value: Any) -> bool:

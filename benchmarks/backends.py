@@ -112,8 +112,11 @@ class RayBackend:
         self.ray = import_ray()
         self.owns = not self.ray.is_initialized()
         if self.owns:
-            self.ray.init(address=address, include_dashboard=False if address is None else None,
-                          log_to_driver=True)
+            try:
+                self.ray.init(address=address, include_dashboard=False if address is None else None,
+                              log_to_driver=True)
+            except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
+                raise ConnectionError(ray_connection_help(address, error)) from error
         self.remote = self.ray.remote(num_cpus=1, max_retries=0)(execute_job)
         self.refs: dict[Any, Job] = {}
 
@@ -148,6 +151,19 @@ class RayBackend:
         self.refs.clear()
         if self.owns:
             self.ray.shutdown()
+
+
+def ray_connection_help(address: str | None, error: BaseException) -> str:
+    """What to check when ``ray.init(address)`` fails (one paragraph, the error's last line included)."""
+    where = "start a local Ray instance" if address is None else f"connect to the Ray cluster at {address!r}"
+    return (
+        f"could not {where}: {type(error).__name__}: {last_line(str(error))}. Check that the cluster is "
+        "running (`ray status` on its head node); that --address is right ('auto' finds a cluster started "
+        "on this machine with `ray start --head`, 'ray://HOST:10001' a remote one); that this Ray is the "
+        "cluster's version (`ray --version`); and, where the cluster uses token authentication (Ray >= 2.52 "
+        "with RAY_AUTH_MODE=token), that this shell sets RAY_AUTH_MODE=token and holds the cluster's token "
+        "(RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, or the file `ray get-auth-token` reads)"
+    )
 
 
 def import_ray():

@@ -3,7 +3,7 @@
 ::
 
     python -m benchmarks.bench_cli run quick --out bench-out/quick --jobs 2
-    python -m benchmarks.bench_cli run vime-sparse --backend ray --address auto --out /shared/vime
+    python -m benchmarks.bench_cli run vime-sparse --backend ray --address auto --out bench-out/vime
     python -m benchmarks.bench_cli run vime-sparse --timesteps 5000 --seeds 1 --methods none vime
     python -m benchmarks.bench_cli report bench-out/quick
 
@@ -26,9 +26,10 @@ from typing import Annotated, Literal
 
 import tyro
 
+from agents.errors import UsageError
 from benchmarks import report as report_module
 from benchmarks import runner
-from benchmarks.suites import SUITES, get_suite
+from benchmarks.suites import SUITES, Suite, get_suite
 
 
 @dataclasses.dataclass
@@ -36,7 +37,8 @@ class BenchRun:
     """Run a benchmark suite (tasks x methods x seeds); rerun the same command to resume."""
 
     suite: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="SUITE")] = "quick"
-    """registered suite (vime-sparse, quick, vime-pixels) or 'package.module:NAME' of a Suite object"""
+    """registered suite (vime-sparse, vime-paper, quick, vime-pixels) or 'package.module:NAME' of a Suite
+    object"""
     seeds: int | None = None
     """number of seeds, run as seeds 0 .. N-1 (default: the suite's)"""
     out: Path | None = None
@@ -82,16 +84,22 @@ def run(cfg: BenchRun, command: str | None = None) -> None:
     Args:
         cfg: the parsed arguments.
         command: the command line stored in ``OUT/command.txt`` (default: this process's, ``sys.orig_argv``).
+
+    Raises:
+        UsageError: a bad argument, before anything is written to ``--out``.
     """
-    suite = get_suite(cfg.suite).with_overrides(cfg.timesteps, cfg.tasks, cfg.methods)
+    suite = _checked_suite(cfg)
     if cfg.dry_run:
         print(runner.describe_jobs(runner.expand(suite, cfg.seeds)))
         return
     out = cfg.out if cfg.out is not None else Path("bench-out") / suite.name
     with _sigterm_as_interrupt():
-        result = runner.run_suite(suite, out, seeds=cfg.seeds, backend=cfg.backend, jobs=cfg.jobs,
-                                  address=cfg.address, retries=cfg.retries, redo_changed=cfg.redo_changed,
-                                  progress=cfg.progress, command=command)
+        try:
+            result = runner.run_suite(suite, out, seeds=cfg.seeds, backend=cfg.backend, jobs=cfg.jobs,
+                                      address=cfg.address, retries=cfg.retries, redo_changed=cfg.redo_changed,
+                                      progress=cfg.progress, command=command)
+        except ConnectionError as error:  # Ray's: the message says what to check
+            raise UsageError("address", str(error)) from error
     print(f"{out}: {len(result.finished)} run(s) finished, {len(result.skipped)} already finished, "
           f"{len(result.failed)} failed", file=sys.stderr)
     for run_id, message in result.failed.items():
@@ -106,8 +114,38 @@ def run(cfg: BenchRun, command: str | None = None) -> None:
         raise SystemExit(result.exit_code)
 
 
+def _checked_suite(cfg: BenchRun) -> Suite:
+    """The suite ``cfg`` asks for, every argument checked."""
+    for name in ("seeds", "timesteps"):
+        value = getattr(cfg, name)
+        if value is not None and value < 1:
+            raise UsageError(name, f"{name} must be >= 1 (or left out for the suite's own), got {value}")
+    if cfg.jobs is not None and cfg.jobs < (1 if cfg.backend == "local" else 0):
+        raise UsageError("jobs", f"jobs must be >= 1 with the local backend (>= 0 with ray), got {cfg.jobs}")
+    if cfg.retries < 0:
+        raise UsageError("retries", f"retries must be >= 0, got {cfg.retries}")
+    try:
+        suite = get_suite(cfg.suite)
+    except (ValueError, TypeError, ImportError, AttributeError) as error:
+        raise UsageError("suite", str(error)) from error
+    for name in ("tasks", "methods"):
+        try:
+            suite.with_overrides(**{name: getattr(cfg, name)})
+        except ValueError as error:
+            raise UsageError(name, str(error)) from error
+    return suite.with_overrides(cfg.timesteps, cfg.tasks, cfg.methods)
+
+
 def report(cfg: BenchReport) -> None:
-    """Execute ``bench report``."""
+    """Execute ``bench report``.
+
+    Raises:
+        UsageError: ``DIR`` is not a sweep's output directory, or ``--smooth`` < 1.
+    """
+    if cfg.smooth < 1:
+        raise UsageError("smooth", f"smooth must be >= 1 (1: no smoothing), got {cfg.smooth}")
+    if not (cfg.dir / "runs").is_dir():
+        raise UsageError("dir", f"{cfg.dir} holds no runs/ directory: give the --out of 'bench run'")
     summary = report_module.report(cfg.dir, smooth=cfg.smooth)
     n_runs = sum(entry["n_seeds"] for methods in summary.values() for entry in methods.values())
     print(f"{cfg.dir / 'report.md'}: {n_runs} finished run(s) over {len(summary)} task(s)", file=sys.stderr)
@@ -134,11 +172,18 @@ COMMANDS = {"run": BenchRun, "report": BenchReport}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m benchmarks.bench_cli {run,report} ...`` (exit status as :func:`run`)."""
+    """``python -m benchmarks.bench_cli {run,report} ...`` (exit status as :func:`run`; 2 for a bad argument,
+    ``--debug`` for its traceback)."""
+    from benchmarks.cli import usage_errors
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
     cfg = tyro.extras.subcommand_cli_from_dict(
-        COMMANDS, args=argv, description=f"Benchmark suites ({', '.join(sorted(SUITES))}): run and report.")
-    run(cfg) if isinstance(cfg, BenchRun) else report(cfg)
+        COMMANDS, args=[a for a in argv if a != "--debug"],
+        description=f"Benchmark suites ({', '.join(sorted(SUITES))}): run and report.")
+    with usage_errors(f"bench {'run' if isinstance(cfg, BenchRun) else 'report'}", debug):
+        run(cfg) if isinstance(cfg, BenchRun) else report(cfg)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The ``curiosity`` command.
+"""The curiosity command.
 
     curiosity demo                     PPO with and without VIME on SparseMountainCar-v0 (table + plots)
     curiosity train --env ID ...       train one agent (agents.cli.TrainArgs)
@@ -9,15 +9,20 @@
     curiosity infogan train ...        InfoGAN on MNIST
     curiosity vae train ...            VAE with inverse autoregressive flow on binarised MNIST
 
-Each subcommand's ``--help`` documents its flags. Modules load lazily, so ``--help`` is fast.
+Each subcommand's --help documents its flags. A mistake in the arguments prints one line naming the
+flag and exits with status 2; --debug shows the traceback instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
+from collections.abc import Iterator
 
 import tyro
+
+from agents.errors import UsageError
 
 # command words -> (module, config dataclass, function taking the config)
 COMMANDS: dict[tuple[str, ...], tuple[str, str, str]] = {
@@ -38,16 +43,42 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
+#: parameters whose flag is not ``--`` + the name with dashes
+FLAGS = {"env_id": "--env", "total_timesteps": "--timesteps", "run_dir": "--run", "suite": "SUITE",
+         "dir": "DIR"}  # fmt: skip
+
+
+@contextlib.contextmanager
+def usage_errors(prog: str, debug: bool = False) -> Iterator[None]:
+    """Print a :class:`~agents.errors.UsageError` as one line naming the flag and exit with status 2
+    (``debug``: let it raise, traceback and all)."""
+    try:
+        yield
+    except UsageError as error:
+        if debug:
+            raise
+        flag = FLAGS.get(error.param, "--" + error.param.replace("_", "-"))
+        message = " ".join(str(error).split())  # one line
+        if message.startswith(f"{error.param} "):  # "n_envs must be ..." -> "--n-envs must be ..."
+            message = message[len(error.param) :]
+        else:
+            message = ": " + message
+        print(f"{prog}: error: {flag}{message}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Dispatch ``curiosity WORDS... [FLAGS]`` to the subcommand's dataclass parser and function."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [arg for arg in argv if arg != "--debug"]
     for words, (module_name, config_name, function_name) in COMMANDS.items():
         if tuple(argv[: len(words)]) == words:
+            prog = f"curiosity {' '.join(words)}"
             module = importlib.import_module(module_name)
-            config = tyro.cli(
-                getattr(module, config_name), args=argv[len(words) :], prog=f"curiosity {' '.join(words)}"
-            )
-            getattr(module, function_name)(config)
+            config = tyro.cli(getattr(module, config_name), args=argv[len(words) :], prog=prog)
+            with usage_errors(prog, debug):
+                getattr(module, function_name)(config)
             return
     if argv and argv[0] not in ("-h", "--help"):
         print(f"curiosity: unknown command {' '.join(argv[:2])!r}\n", file=sys.stderr)

@@ -32,6 +32,7 @@ import json
 import logging
 import math
 import re
+import zipfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,7 @@ def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
     if smooth < 1 or grid_points < 2:
         raise ValueError(f"smooth must be >= 1 and grid_points >= 2, got smooth={smooth}, "
                          f"grid_points={grid_points}")
-    groups = group_runs(finished_runs(out), registered_method_order())
+    groups = group_runs(readable_runs(out), registered_method_order())
     summary = {task: {method: summarize(records, methods.get(BASELINE) if method != BASELINE else None)
                       for method, records in methods.items()}
                for task, methods in groups.items()}
@@ -94,6 +95,23 @@ def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
             figures[task] += plot_visitation(out, task, methods)
     atomic_write(out / "report.md", markdown(out, summary, figures, failed_runs(out)).encode())
     return summary
+
+
+def readable_runs(out: Path) -> dict[str, dict[str, Any]]:
+    """The finished runs whose ``result.json`` has the job and metrics the report reads; any other is named
+    in a warning and left out (one corrupt file must not stop the report)."""
+    records = {}
+    for run_id, record in finished_runs(out).items():
+        job, metrics = record.get("job"), record.get("metrics")
+        if isinstance(job, dict) and {"env_id", "method", "seed"} <= job.keys() and isinstance(metrics, dict):
+            records[run_id] = {**record, "run_id": run_id}  # where its files are
+        else:
+            logger.warning("%s: result.json lacks its job or metrics; left out", out / "runs" / run_id)
+    return records
+
+
+def _unreadable(path: Path, error: Exception) -> None:
+    logger.warning("%s is unreadable (%s: %s); left out", path, type(error).__name__, error)
 
 
 def group_runs(records: dict[str, dict[str, Any]], method_order: list[str] | None = None
@@ -164,9 +182,10 @@ def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
     history, command = out / "commands.log", out / "command.txt"
     if history.exists():  # every sweep that wrote here (a suite is often run task by task)
         lines += ["Commands (every sweep into this directory, oldest first):", "", "```"]
-        for line in history.read_text().splitlines():
-            when, _cwd, cmd = line.split("\t", 2)
-            lines += [f"# {when}", cmd]
+        for line in history.read_text(errors="replace").splitlines():
+            if line.count("\t") >= 2:  # a line cut short by a crash is left out
+                when, _cwd, cmd = line.split("\t", 2)
+                lines += [f"# {when}", cmd]
         lines += ["```", ""]
     elif command.exists():
         lines += ["Command:", "", "```", command.read_text().strip(), "```", ""]
@@ -273,7 +292,11 @@ def plot_curves(out: Path, task: str, methods: dict[str, list[dict[str, Any]]], 
             path = out / "runs" / record["run_id"] / "curve.csv"
             if not path.exists():
                 continue
-            timesteps, returns = read_curve(path)
+            try:
+                timesteps, returns = read_curve(path)
+            except (OSError, ValueError, KeyError, TypeError, csv.Error) as error:
+                _unreadable(path, error)
+                continue
             if timesteps.size:
                 curves.append((timesteps, trailing_mean(returns, smooth)))
         if curves:
@@ -322,11 +345,16 @@ def plot_visitation(out: Path, task: str, methods: dict[str, list[dict[str, Any]
             path = out / "runs" / record["run_id"] / "visitation.npz"
             if not path.exists():
                 continue
-            with np.load(path, allow_pickle=False) as data:
-                early = "hist_early" in data.files  # the first early_budget steps, where coverage differs
-                hist = np.asarray(data["hist_early" if early else "hist"], dtype=float)
-                run_edges = (data["xedges"], data["yedges"])
-                spans.add(f"first {int(data['early_budget']):,} steps" if early else "whole runs")
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    early = "hist_early" in data.files  # the first early_budget steps, where coverage differs
+                    hist = np.asarray(data["hist_early" if early else "hist"], dtype=float)
+                    run_edges = (np.asarray(data["xedges"]), np.asarray(data["yedges"]))
+                    span = f"first {int(data['early_budget']):,} steps" if early else "whole runs"
+            except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
+                _unreadable(path, error)
+                continue
+            spans.add(span)
             if total is None:
                 total, edges = np.zeros_like(hist), run_edges
             same_grid = hist.shape == total.shape and all(

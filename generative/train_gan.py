@@ -69,7 +69,7 @@ class TrainGanConfig:
     seed: int = 0
     """Seed of the model initialisation and training randomness (member k of an ensemble uses seed + k)."""
     label_seed: int | None = None
-    """Seed choosing the labelled examples (default: ``seed``)."""
+    """Seed choosing the labelled examples (default: seed)."""
     epochs: int = 300
     """Training epochs (paper: 300 for MNIST)."""
     iterations_per_epoch: int | None = None

@@ -55,7 +55,7 @@ class InfoGANConfig:
     """Training InfoGAN on MNIST (defaults: the paper's MNIST experiment)."""
 
     out_dir: Path = Path("runs/infogan")
-    """Directory for ``checkpoint.pt`` and the traversal PNGs ``traversal_c{j}.png``."""
+    """Directory for checkpoint.pt and the traversal PNGs traversal_c{j}.png."""
     iterations: int = 5000
     """Total number of (D/Q step, G step) iterations (the original: 50 epochs x 100 updates)."""
     batch_size: int = 128
@@ -81,9 +81,9 @@ class InfoGANConfig:
     generator_mi: bool = True
     """Include the MI term in the generator's loss; False is the ablation (Q alone maximises L_I)."""
     continuous_std: Literal["fixed", "learned"] = "fixed"
-    """Q's Gaussian std on continuous codes: fixed at ``fixed_std`` (the original) or learned."""
+    """Q's Gaussian std on continuous codes: fixed at fixed_std (the original) or learned."""
     fixed_std: float = 1.0
-    """The standard deviation used when ``continuous_std`` is ``fixed``."""
+    """The standard deviation used when continuous_std is fixed."""
     channels: int = 64
     """Base convolution width of G and D (64 in the paper)."""
     hidden: int = 1024
@@ -97,17 +97,17 @@ class InfoGANConfig:
     train_images: int | None = None
     """Use only the first N training images (None: all 60,000); for quick tests."""
     mnist_dir: str | None = None
-    """Directory of the MNIST IDX files (None: the default search, see ``generative.mnist``)."""
+    """Directory of the MNIST IDX files (None: the default search, see generative.mnist)."""
     checkpoint_every: int = 250
     """Write the checkpoint and the traversal figures every this many iterations (and at the end)."""
     resume: bool = True
-    """Continue from ``out_dir/checkpoint.pt`` when it exists."""
+    """Continue from out_dir/checkpoint.pt when it exists."""
     figures: bool = True
     """Write the latent-traversal PNGs."""
     progress: bool = True
     """Show a tqdm progress bar."""
     threads: int | None = None
-    """Torch intra-op threads (None: ``$TORCH_THREADS``, else all cores)."""
+    """Torch intra-op threads (None: $TORCH_THREADS, else all cores)."""
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad hyperparameter."""

@@ -2,10 +2,14 @@
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
+from agents.errors import UsageError
+from benchmarks import backends
 from benchmarks.bench_cli import BenchReport, BenchRun, main
+from benchmarks.cli import main as curiosity
 
 
 def test_dry_run_lists_the_shrunken_suite(capsys):
@@ -17,9 +21,59 @@ def test_dry_run_lists_the_shrunken_suite(capsys):
     assert json.loads(lines[2].split("\t")[4])["eta"] == 1e-3
 
 
-def test_unknown_suite_from_the_command_line():
-    with pytest.raises(ValueError, match="unknown suite 'vime'; known suites"):
-        main(["run", "vime", "--dry-run"])
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["vime"], "SUITE: unknown suite 'vime'; known suites"),
+        (["quick", "--seeds", "0"], "--seeds must be >= 1 (or left out for the suite's own), got 0"),
+        (["quick", "--timesteps", "0"], "--timesteps must be >= 1"),
+        (["quick", "--tasks", "Nope-v0"], "--tasks: unknown task(s) ['Nope-v0'] for suite 'quick'"),
+        (["quick", "--methods", "rnd"], "--methods: unknown method(s) ['rnd'] for suite 'quick'"),
+        (["quick", "--jobs", "0"], "--jobs must be >= 1 with the local backend"),
+    ],
+)
+def test_mistakes_print_one_line_and_write_nothing(tmp_path, capsys, args, line):
+    out = tmp_path / "out"
+    for command in (main, curiosity):  # python -m benchmarks.bench_cli, and the curiosity command
+        words = ["run"] if command is main else ["bench", "run"]
+        with pytest.raises(SystemExit) as exit_info:
+            command([*words, *args, "--out", str(out), "--no-progress"])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+        assert err.startswith(f"{'curiosity ' * (command is curiosity)}bench run: error: {line}"), err
+        assert not out.exists()
+    with pytest.raises(UsageError):
+        main(["run", *args, "--out", str(out), "--debug"])
+
+
+def test_a_failed_ray_connection_says_what_to_check(tmp_path, capsys, monkeypatch):
+    class NoCluster:  # stands for ray, with no cluster at the address
+        @staticmethod
+        def is_initialized():
+            return False
+
+        @staticmethod
+        def init(**kwargs):
+            raise ConnectionError("Could not find any running Ray instance. Please specify one to connect to")
+
+    monkeypatch.setattr(backends, "import_ray", lambda: NoCluster)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "benchmarks._testing:FAKE_SUITE", "--backend", "ray", "--address", "auto",
+              "--out", str(tmp_path), "--no-progress", "--no-report"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "--address: could not connect to the Ray cluster at 'auto': ConnectionError: Could not find" in err
+    hints = ("`ray status`", "ray start --head", "ray://HOST:10001", "RAY_AUTH_MODE=token", "RAY_AUTH_TOKEN")
+    assert all(hint in err for hint in hints), err
+
+
+def test_the_readme_ray_example_writes_to_a_relative_path():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    lines = [line for line in readme.splitlines() if "--backend ray" in line]
+    assert lines
+    for line in lines:
+        out = line.split("--out", 1)[1].split()[0]
+        assert not out.startswith(("/", "~")), line
 
 
 def test_a_failed_run_gives_exit_status_1(tmp_path, capsys, monkeypatch):

@@ -169,3 +169,22 @@ def test_tables_follow_the_suites_method_order_whatever_the_latest_sweep_ran(tmp
     summary = report(tmp_path, plots=False)
     # vime-sparse declares none, vime, rnd, icm, disagreement, simhash; unknown methods come last
     assert list(summary[car]) == ["none", "vime", "rnd", "icm", "disagreement", "simhash", "custom"]
+
+
+def test_corrupt_run_files_are_named_and_skipped(tmp_path, caplog):
+    """A corrupt visitation.npz, curve.csv or result.json leaves out that file (or run), not the report."""
+    car = "SparseMountainCar-v0"
+    good = make_run(tmp_path, car, "vime", 0, 1.0, True, 1000, visitation=np.array([[1.0, 0.0], [0.0, 2.0]]))
+    bad_npz = make_run(tmp_path, car, "vime", 1, 3.0, True, 2000, visitation=np.ones((2, 2)))
+    (bad_npz / "visitation.npz").write_bytes((bad_npz / "visitation.npz").read_bytes()[:40])  # truncated
+    (bad_npz / "curve.csv").write_text(HEADER + "100,not-a-number,100,0,0.0\n")
+    odd = make_run(tmp_path, car, "vime", 2, 5.0, True, 3000)
+    (odd / "result.json").write_text(json.dumps({"run_id": "x", "job": "?", "metrics": {}}))  # valid JSON
+    with caplog.at_level("WARNING", logger="benchmarks.report"):
+        summary = report(tmp_path)
+    vime = summary[car]["vime"]
+    assert vime["n_seeds"] == 2 and vime["final_return_mean"] == pytest.approx(2.0)  # seeds 0 and 1
+    for path in (bad_npz / "visitation.npz", bad_npz / "curve.csv", odd):
+        assert str(path) in caplog.text
+    assert (tmp_path / f"visitation_{car}.png").read_bytes().startswith(PNG_MAGIC)  # seed 0's alone
+    assert (tmp_path / f"curves_{car}.png").exists() and good.exists()

@@ -1,5 +1,9 @@
 """What every registered bonus inherits from the base class and the registry: empty batches, named kwargs."""
 
+import inspect
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -41,3 +45,15 @@ def test_simhash_beta_is_its_eta():
     x = np.zeros((2, 3), np.float32)
     bonus = make_bonus("simhash", OBS, ACTIONS["box"], eta=0.01)
     np.testing.assert_allclose(bonus(x, np.zeros((2, 2), np.float32), x), [0.01, 0.01])  # 0.01 / sqrt(1)
+
+
+def test_the_readme_eta_table_gives_every_bonus_its_default():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("| bonus | default `eta` |", 1)[1].split("\n\n", 1)[0]
+    rows = dict(re.findall(r"^\| `([\w-]+)` \| ([\d.]+)", table, flags=re.MULTILINE))
+    assert set(rows) == set(BONUSES)
+    for name, cls in BONUSES.items():
+        default = inspect.signature(cls).parameters["eta"].default
+        if default is None:  # takes its inner bonus's: vime-latent is VIME's
+            default = build(name, ACTIONS["box"]).eta
+        assert float(rows[name]) == default, name

@@ -1,7 +1,7 @@
 """Fake job functions and suites for testing the runner without training anything.
 
 They live in the package (not in ``tests/``) so that spawned worker processes and Ray workers can import
-them by dotted path. Nothing here is used outside the tests.
+them by dotted path; the wheel leaves them out (``pyproject.toml``). Nothing here is used outside the tests.
 """
 
 from __future__ import annotations

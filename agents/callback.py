@@ -34,7 +34,9 @@ class CuriosityCallback(BaseCallback):
     Logged: ``rollout/ep_ext_rew_mean``, ``rollout/ep_int_rew_mean`` (episode returns, extrinsic and
     intrinsic, over the last 100 episodes; in rollout mode an episode's intrinsic return is known once the
     rollout that ends it is rewritten), ``curiosity/bonus_mean``, ``curiosity/bonus_max``,
-    ``curiosity/raw_bonus_median`` and the bonus's training metrics as ``curiosity/<name>``.
+    ``curiosity/raw_bonus_median``, ``curiosity/eta`` and the bonus's training metrics as
+    ``curiosity/<name>``. A bonus whose ``eta`` is a schedule (SB3's convention) follows the algorithm's
+    progress: the callback hands it ``_current_progress_remaining`` at every step.
 
     Args:
         train_freq: environment steps between trainings for off-policy algorithms (default 5,000, the
@@ -97,6 +99,7 @@ class CuriosityCallback(BaseCallback):
         self.wrapper.callback_attached = False
 
     def _on_step(self) -> bool:
+        self.wrapper.bonus.set_progress(self.model._current_progress_remaining)  # a scheduled eta follows
         for info in self.locals.get("infos", []):
             episode = info.get(EPISODE_KEY)
             if episode is not None:
@@ -109,6 +112,8 @@ class CuriosityCallback(BaseCallback):
         return True
 
     def _on_rollout_end(self) -> None:
+        self.wrapper.bonus.set_progress(self.model._current_progress_remaining)
+        self.logger.record("curiosity/eta", self.wrapper.bonus.eta)
         if isinstance(self.model, OnPolicyAlgorithm):
             if self.wrapper.mode == "rollout":
                 self._rewrite_rollout()

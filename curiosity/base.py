@@ -29,6 +29,9 @@ from gymnasium import spaces
 from curiosity.networks import check_state_keys
 from curiosity.normalization import RunningMeanStd
 
+#: SB3's schedule convention: a function of the progress remaining (1 at the start of training, 0 at the end)
+Schedule = Callable[[float], float]
+
 
 class IntrinsicBonus(abc.ABC):
     """Base class of the bonuses in :mod:`curiosity`.
@@ -38,7 +41,9 @@ class IntrinsicBonus(abc.ABC):
             accept an encoder).
         action_space: ``Box`` or ``Discrete``.
         eta: scale of the bonus added to the reward, ``r + eta * bonus``: one meaning for every bonus, each
-            with its own default (the README's table).
+            with its own default (the README's table). A number, or a schedule of training progress in
+            SB3's convention (a function of ``progress_remaining``, 1 at the start of training and 0 at the
+            end; e.g. :func:`curiosity.schedules.linear`), which :meth:`set_progress` follows.
 
     An empty batch gives an empty ``(0,)`` array from :meth:`compute` (and stores nothing in :meth:`add`)
     for every subclass: the base class guards both.
@@ -69,15 +74,31 @@ class IntrinsicBonus(abc.ABC):
 
     @property
     def eta(self) -> float:
-        """Scale of the bonus in the reward: ``r + eta * bonus``."""
+        """Scale of the bonus in the reward now: ``r + eta * bonus`` (a schedule's current value)."""
         return self._eta
 
     @eta.setter
-    def eta(self, value: float) -> None:
-        number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-        if not (number and np.isfinite(value) and value >= 0):
-            raise ValueError(f"eta must be a finite number >= 0, got {value!r}")
-        self._eta = float(value)
+    def eta(self, value: float | Schedule) -> None:
+        self.eta_schedule = value if callable(value) else None
+        self._eta = _checked_eta(value(1.0) if callable(value) else value)
+
+    def set_progress(self, progress_remaining: float) -> None:
+        """Move a scheduled ``eta`` to ``schedule(progress_remaining)`` (a constant ``eta`` stays).
+
+        The SB3 glue calls it at every step with the algorithm's ``_current_progress_remaining``.
+
+        Raises:
+            ValueError: ``progress_remaining`` outside ``[0, 1]``, or a schedule value that is not a finite
+                number >= 0.
+        """
+        if not 0.0 <= progress_remaining <= 1.0:
+            raise ValueError(f"progress_remaining must lie in [0, 1], got {progress_remaining!r}")
+        if self.eta_schedule is not None:
+            self._eta = _checked_eta(self.eta_schedule(progress_remaining))
+
+    def _restore_eta(self, value: float) -> None:
+        """Set ``eta``'s current value from a saved state, keeping the schedule the bonus was built with."""
+        self._eta = _checked_eta(value)
 
     # -- the contract -------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -208,6 +229,13 @@ class LearnedBonus(StdNormalizedBonus):
             getattr(self, name).load_state_dict(state[name])
         self.generator.set_state(state["generator"].clone())
         self.n_updates = int(state["n_updates"])
+
+
+def _checked_eta(value: Any) -> float:
+    number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    if not (number and np.isfinite(value) and value >= 0):
+        raise ValueError(f"eta must be a finite number >= 0 (or a schedule giving one), got {value!r}")
+    return float(value)
 
 
 def _empty_batch_guard(method: Callable, empty_result: bool) -> Callable:

@@ -290,7 +290,7 @@ class EncodedBonus(IntrinsicBonus):
         self.encoder.eval()
         self.generator.set_state(state["generator"].clone())
         self.n_train_calls = int(state["n_train_calls"])
-        self.eta = float(state["eta"])
+        self._restore_eta(state["eta"])
         if self.pool is not None:
             self.pool.load_state_dict(state["pool"])
 

@@ -281,7 +281,7 @@ class VIME(IntrinsicBonus):
         self.medians.extend(float(m) for m in state["medians"])
         self.generator.set_state(state["generator"])
         self._noise_seed, self.trainings = int(state["noise_seed"]), int(state["trainings"])
-        self.eta = float(state["eta"])
+        self._restore_eta(state["eta"])
 
 
 def _check_positive(**values: float) -> None:

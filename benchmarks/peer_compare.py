@@ -340,9 +340,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"peer_compare: {why_not}; nothing measured. Install it in a separate environment: {INSTALL}")
         _write(result, args.out)
         return result
-    import rllte as rllte_package
+    from importlib.metadata import version
 
-    result["rllte_core"] = getattr(rllte_package, "__version__", "unknown")
+    result["rllte_core"] = version("rllte-core")  # rllte.__version__ says 0.0.1 in the 1.0.1 release
     import gymnasium
 
     result["gymnasium"] = gymnasium.__version__

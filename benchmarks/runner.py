@@ -79,7 +79,8 @@ class Job:
 
 
 def expand(suite: Suite | str, seeds: int | Sequence[int] | None = None) -> list[Job]:
-    """Suite x seeds as jobs, ordered by task, then method, then seed.
+    """Suite x seeds as jobs, ordered by task, then seed, then method: a sweep stopped part-way has compared
+    every method on the same seeds so far.
 
     Args:
         suite: a :class:`Suite` or a registered name.
@@ -93,7 +94,7 @@ def expand(suite: Suite | str, seeds: int | Sequence[int] | None = None) -> list
     return [
         Job(task.env_id, method.name, seed, task.algo, method.bonus, task.total_timesteps,
             suite.settings_for(task, method), suite.job)
-        for task in suite.tasks for method in suite.methods for seed in seed_list
+        for task in suite.tasks for seed in seed_list for method in suite.methods
     ]
 
 

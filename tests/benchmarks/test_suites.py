@@ -27,16 +27,16 @@ def test_expansion_ids_order_and_arguments():
                   seeds=2, job="pkg.mod.fn")
     jobs = expand(suite)
     assert [j.run_id for j in jobs] == [
-        "A-v0/none/seed0", "A-v0/none/seed1", "A-v0/vime/seed0", "A-v0/vime/seed1",
-        "B-v0/none/seed0", "B-v0/none/seed1", "B-v0/vime/seed0", "B-v0/vime/seed1"]
-    job = jobs[2]
+        "A-v0/none/seed0", "A-v0/vime/seed0", "A-v0/none/seed1", "A-v0/vime/seed1",
+        "B-v0/none/seed0", "B-v0/vime/seed0", "B-v0/none/seed1", "B-v0/vime/seed1"]
+    job = jobs[1]
     assert (job.env_id, job.method, job.seed, job.algo, job.bonus, job.total_timesteps, job.job_fn) == (
         "A-v0", "vime", 0, "ppo", "vime", 1000, "pkg.mod.fn")
     assert job.settings == {"n_envs": 2, "algo_kwargs": {"n_steps": 10}, "eta": 0.1,
                             "bonus_kwargs": {"n_updates": 5}}
     assert jobs[4].settings == {"n_envs": 1, "algo_kwargs": {}, "eta": 0.0, "bonus_kwargs": {}}
-    assert [j.seed for j in expand(suite, 3)][:3] == [0, 1, 2]
-    assert [j.seed for j in expand(suite, [7, 3])][:2] == [7, 3]
+    assert [j.seed for j in expand(suite, 3)][:6] == [0, 0, 1, 1, 2, 2]
+    assert [j.seed for j in expand(suite, [7, 3])][:4] == [7, 7, 3, 3]
     assert expand(suite, 0) == []
     with pytest.raises(ValueError, match="seeds must be a count >= 0"):
         expand(suite, -1)
@@ -88,9 +88,29 @@ def test_registered_suites():
         elif job.bonus == "simhash":
             assert job.settings["bonus_kwargs"] == {} and job.settings["eta"] == 0.01
     quick = expand("quick")
-    assert [j.run_id for j in quick] == ["SparseMountainCar-v0/none/seed0", "SparseMountainCar-v0/none/seed1",
-                                         "SparseMountainCar-v0/vime/seed0", "SparseMountainCar-v0/vime/seed1"]
+    assert [j.run_id for j in quick] == ["SparseMountainCar-v0/none/seed0", "SparseMountainCar-v0/vime/seed0",
+                                         "SparseMountainCar-v0/none/seed1", "SparseMountainCar-v0/vime/seed1"]
     assert all(j.total_timesteps == 100_000 for j in quick)
+
+
+def test_the_paper_suite_is_the_papers_protocol():
+    jobs = expand("vime-paper")
+    budgets = {j.env_id: j.total_timesteps for j in jobs}
+    # REFERENCE.md: 1,000 TRPO iterations of 5,000 steps on the classic tasks, 5,000 on HalfCheetah
+    assert budgets == {"SparseMountainCar-v1": 5_000_000, "SparseCartPoleSwingup-v1": 5_000_000,
+                       "SparseHalfCheetah-v1": 25_000_000}
+    assert {j.method for j in jobs} == {"none", "vime"} and len(jobs) == 30  # 3 tasks x 2 methods x 5 seeds
+    for job in jobs:
+        kwargs = job.settings["algo_kwargs"]
+        assert job.algo == "trpo" and job.settings["n_envs"] * kwargs["n_steps"] == 5000
+        assert (kwargs["target_kl"], kwargs["gamma"], kwargs["gae_lambda"], kwargs["cg_max_steps"]) == (
+            0.01, 0.99, 1.0, 10)
+        hidden = [64, 32] if job.env_id == "SparseHalfCheetah-v1" else [32]
+        assert kwargs["policy_kwargs"]["net_arch"]["pi"] == hidden
+        assert job.settings["bootstrap_horizon"] is False  # rllab's horizon
+        if job.method == "vime":
+            assert job.settings["callback_kwargs"] == {"value_targets": "extrinsic"}
+            assert job.settings["eta"] == 1e-3 and job.settings["bonus_kwargs"] == {}
 
 
 def test_invalid_specs_raise():

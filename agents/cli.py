@@ -30,6 +30,8 @@ class TrainArgs:
     """Run directory: config.json, curve.csv, model.zip, bonus.pt and TensorBoard logs (tb/)."""
     eta: float | None = None
     """Bonus scale in r + eta * bonus (default: the bonus's own default)."""
+    eta_schedule: Literal["constant", "linear"] = "constant"
+    """How eta changes over training: constant, or linear from --eta at the start to 0 at the end."""
     n_envs: int = 1
     """Parallel environments."""
     mode: Literal["auto", "step", "rollout", "relabel"] = "auto"
@@ -80,7 +82,7 @@ def train(args: TrainArgs) -> dict:
         raise UsageError("eta", "eta has no effect with --bonus none: drop --eta or choose a bonus")
     metrics = run_experiment(
         args.env, args.algo, args.bonus, args.timesteps, args.seed, args.out, eta=args.eta,
-        algo_kwargs=_parse_json(args.algo_kwargs, "algo_kwargs"),
+        eta_schedule=args.eta_schedule, algo_kwargs=_parse_json(args.algo_kwargs, "algo_kwargs"),
         bonus_kwargs=_parse_json(args.bonus_kwargs, "bonus_kwargs"),
         n_envs=args.n_envs, mode=args.mode, train_freq=args.train_freq, tensorboard=True,
         progress_bar=True, threads=args.threads, env_kwargs=_parse_json(args.env_kwargs, "env_kwargs"),

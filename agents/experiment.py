@@ -28,6 +28,7 @@ import envs  # noqa: F401  (registers the sparse tasks)
 from agents.callback import CuriosityCallback
 from agents.checkpoint import CHECKPOINT_FILE, CheckpointCallback, load_checkpoint
 from agents.errors import UsageError
+from agents.horizon import HorizonAsTermination
 from agents.persistence import load_policy, save_bonus
 from agents.pixels import ENCODER_KEYS, policy_for, resolve_bonus_kwargs
 from agents.recorder import EpisodeRecorder
@@ -36,6 +37,7 @@ from agents.vec_env import CuriosityVecEnv
 from curiosity import BONUSES
 from curiosity.registry import check_kwargs
 from curiosity.runtime import configure_torch
+from curiosity.schedules import SCHEDULES, make_schedule
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {
     "ppo": PPO, "a2c": A2C, "trpo": TRPO, "sac": SAC, "td3": TD3, "dqn": DQN,
@@ -63,6 +65,7 @@ def check_run_args(
     eta: float | None = None,
     bonus_kwargs: dict[str, Any] | None = None,
     mode: str = "auto",
+    eta_schedule: str = "constant",
 ) -> None:
     """Check a run's arguments before anything is built or written.
 
@@ -75,6 +78,11 @@ def check_run_args(
         raise UsageError("n_envs", f"n_envs must be an integer >= 1, got {n_envs!r}")
     if mode not in MODES:
         raise UsageError("mode", f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if eta_schedule not in SCHEDULES:
+        raise UsageError("eta_schedule", f"eta_schedule must be one of {', '.join(SCHEDULES)}, got "
+                         f"{eta_schedule!r}")
+    if eta_schedule != "constant" and eta is None:
+        raise UsageError("eta_schedule", f"eta_schedule={eta_schedule!r} schedules a given eta: set eta too")
     if bonus == "none":
         if eta:  # a suite's "none" method carries eta 0
             raise UsageError("eta", f"eta={eta!r} has no effect without a bonus: drop it or choose a bonus")
@@ -112,21 +120,27 @@ def build(
     mode: str = "auto",
     tensorboard_log: str | None = None,
     env_kwargs: dict[str, Any] | None = None,
+    bootstrap_horizon: bool = True,
+    eta_schedule: str = "constant",
 ) -> tuple[BaseAlgorithm, CuriosityVecEnv | None]:
     """The model (and its curiosity wrapper, ``None`` for ``bonus="none"``) of a run.
 
     ``mode="auto"`` picks the original semantics: ``"rollout"`` for on-policy algorithms, ``"relabel"``
     (fresh bonuses at sample time) for off-policy ones. ``env_kwargs`` go to every ``gym.make`` of the task
-    (the training copies and an encoder's pretraining frames alike).
+    (the training copies and an encoder's pretraining frames alike). ``bootstrap_horizon=False`` treats the
+    time limit as the end of the task, as rllab did (:class:`agents.horizon.HorizonAsTermination`).
+    ``eta_schedule`` names how ``eta`` changes with training progress (:mod:`curiosity.schedules`).
 
     Raises:
         UsageError: see :func:`check_run_args`.
     """
-    check_run_args(env_id, algo, bonus, n_envs, eta, bonus_kwargs, mode)
+    check_run_args(env_id, algo, bonus, n_envs, eta, bonus_kwargs, mode, eta_schedule)
     set_random_seed(seed)
     algo_cls = ALGOS[algo]
     algo_kwargs = dict(algo_kwargs or {})
     venv = make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs)
+    if not bootstrap_horizon:
+        venv = HorizonAsTermination(venv)
     wrapper = None
     if bonus != "none":
         off_policy = issubclass(algo_cls, OffPolicyAlgorithm)
@@ -136,7 +150,7 @@ def build(
             algo_kwargs.setdefault("replay_buffer_class", CuriosityReplayBuffer)
         kwargs = {"seed": seed, **resolve_bonus_kwargs(env_id, bonus_kwargs, seed, env_kwargs)}
         if eta is not None:
-            kwargs["eta"] = eta
+            kwargs["eta"] = make_schedule(eta_schedule, eta) if eta_schedule != "constant" else eta
         wrapper = CuriosityVecEnv(venv, bonus, mode=mode, bonus_kwargs=kwargs)
         venv = wrapper
     policy = policy_for(venv.observation_space)  # CnnPolicy for pixel tasks
@@ -165,6 +179,8 @@ def run_experiment(
     callback_kwargs: dict[str, Any] | None = None,
     checkpoint_dir: str | Path | None = None,
     checkpoint_every: int = 50,
+    bootstrap_horizon: bool = True,
+    eta_schedule: str = "constant",
 ) -> dict[str, Any]:
     """Train, record and save one run; return its final metrics.
 
@@ -191,6 +207,10 @@ def run_experiment(
         checkpoint_dir: where to keep a mid-run checkpoint (:mod:`agents.checkpoint`); a run started with
             a checkpoint there resumes from it. ``None``: no checkpoints.
         checkpoint_every: rollouts between checkpoints.
+        bootstrap_horizon: let SB3 bootstrap the value where the time limit cuts an episode (its default);
+            ``False``: rllab's semantics, the horizon ends the task (:mod:`agents.horizon`).
+        eta_schedule: ``"constant"`` or ``"linear"`` (from ``eta`` at the start to 0 at the end of
+            training; :mod:`curiosity.schedules`); needs ``eta``.
 
     Returns:
         ``final_return`` (mean extrinsic return of the last 10% of episodes, at least one),
@@ -201,7 +221,7 @@ def run_experiment(
         raise UsageError(
             "total_timesteps", f"total_timesteps must be a positive integer, got {total_timesteps!r}"
         )
-    check_run_args(env_id, algo, bonus, n_envs, eta, bonus_kwargs, mode)
+    check_run_args(env_id, algo, bonus, n_envs, eta, bonus_kwargs, mode, eta_schedule)
     if bonus == "none" and callback_kwargs:
         raise UsageError("callback_kwargs", f"callback_kwargs {sorted(callback_kwargs)} need a bonus; this "
                          "run has bonus='none'")  # fmt: skip
@@ -211,12 +231,14 @@ def run_experiment(
     model, wrapper = build(
         env_id, algo, bonus, seed, n_envs, eta, algo_kwargs, bonus_kwargs, mode,
         tensorboard_log=str(out / "tb") if tensorboard else None, env_kwargs=env_kwargs,
+        bootstrap_horizon=bootstrap_horizon, eta_schedule=eta_schedule,
     )  # fmt: skip
     config = {
         "env_id": env_id, "algo": algo, "bonus": bonus, "total_timesteps": int(total_timesteps),
         "seed": seed, "eta": eta, "algo_kwargs": algo_kwargs or {}, "bonus_kwargs": bonus_kwargs or {},
         "n_envs": n_envs, "mode": mode, "train_freq": train_freq, "env_kwargs": env_kwargs or {},
-        "callback_kwargs": callback_kwargs or {},
+        "callback_kwargs": callback_kwargs or {}, "bootstrap_horizon": bootstrap_horizon,
+        "eta_schedule": eta_schedule,
     }  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)  # only now that every argument has been checked
     (out / "config.json").write_text(json.dumps(config, indent=2))

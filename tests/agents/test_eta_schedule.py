@@ -48,5 +48,6 @@ def test_a_run_takes_an_eta_schedule_by_name_and_refuses_bad_ones(tmp_path):
         run_experiment("SparseMountainCar-v0", "ppo", "rnd", 256, out_dir=tmp_path / "x", eta=0.5,
                        eta_schedule="cosine")
     with pytest.raises(UsageError, match="set eta too"):
-        run_experiment("SparseMountainCar-v0", "ppo", "rnd", 256, out_dir=tmp_path / "y", eta_schedule="linear")
+        run_experiment("SparseMountainCar-v0", "ppo", "rnd", 256, out_dir=tmp_path / "y",
+                       eta_schedule="linear")
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()

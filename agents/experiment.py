@@ -36,7 +36,7 @@ from agents.replay_buffer import CuriosityReplayBuffer
 from agents.vec_env import CuriosityVecEnv
 from curiosity import BONUSES
 from curiosity.registry import check_kwargs
-from curiosity.runtime import configure_torch
+from curiosity.runtime import configure_torch, resolve_device
 from curiosity.schedules import SCHEDULES, make_schedule
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {
@@ -71,7 +71,8 @@ def check_run_args(
 
     Raises:
         UsageError: an unknown choice, ``n_envs`` < 1, a mode the algorithm cannot use, a keyword the
-            bonus does not take, or bonus settings with ``bonus="none"`` (they would be ignored).
+            bonus does not take, a bonus ``device`` that is unknown or absent, or bonus settings with
+            ``bonus="none"`` (they would be ignored).
     """
     check_choices(env_id, algo, bonus)
     if not _positive_int(n_envs):
@@ -101,6 +102,11 @@ def check_run_args(
         check_kwargs(bonus, BONUSES[bonus], {k: 0 for k in bonus_kwargs or {} if k not in ENCODER_KEYS})
     except TypeError as error:
         raise UsageError("bonus_kwargs", str(error)) from None
+    if "device" in (bonus_kwargs or {}):  # e.g. CUDA asked for on a machine without it
+        try:
+            resolve_device(bonus_kwargs["device"])
+        except (TypeError, ValueError) as error:
+            raise UsageError("bonus_kwargs", str(error)) from None
 
 
 def _positive_int(value: Any) -> bool:

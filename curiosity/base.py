@@ -8,7 +8,13 @@ separate calls, so that evaluation never moves statistics and a wrapper decides 
 * :meth:`IntrinsicBonus.normalize` -- a separate, overridable step with an explicit ``update`` switch;
 * :meth:`IntrinsicBonus.add` then :meth:`IntrinsicBonus.train` -- store transitions, learn from them;
 * :meth:`IntrinsicBonus.state_dict` / :meth:`IntrinsicBonus.load_state_dict` -- everything needed to
-  resume exactly, as plain tensors and numbers (safe to load with ``weights_only=True``).
+  resume exactly, as plain CPU tensors and numbers (safe to load with ``weights_only=True``, on any device).
+
+Devices: every bonus takes ``device`` (``"auto"``, as Stable-Baselines3: CUDA when available, else CPU).
+Its models, pools and statistics live there between calls; arrays come in and go out as numpy at the
+public methods. Random draws (minibatch indices, Monte Carlo noise) come from CPU generators and are
+moved to the device, so a seeded bonus draws the same numbers on every device and its state does not
+depend on where it ran.
 
 Shapes: ``obs`` and ``next_obs`` are ``(batch, *observation_space.shape)``; ``actions`` are
 ``(batch, *action_space.shape)`` for ``Box`` and ``(batch,)`` integers for ``Discrete`` (encoded one-hot
@@ -28,9 +34,24 @@ from gymnasium import spaces
 
 from curiosity.networks import check_state_keys
 from curiosity.normalization import RunningMeanStd
+from curiosity.runtime import resolve_device
+from curiosity.serialization import to_cpu
 
 #: SB3's schedule convention: a function of the progress remaining (1 at the start of training, 0 at the end)
 Schedule = Callable[[float], float]
+
+
+def _on_cpu(method: Callable) -> Callable:
+    """``state_dict`` whose tensors are moved to the CPU (:func:`curiosity.serialization.to_cpu`)."""
+    if getattr(method, "_on_cpu", False):
+        return method
+
+    @functools.wraps(method)
+    def state_dict(self: IntrinsicBonus) -> dict[str, Any]:
+        return to_cpu(method(self))
+
+    state_dict._on_cpu = True  # type: ignore[attr-defined]
+    return state_dict
 
 
 class IntrinsicBonus(abc.ABC):
@@ -44,13 +65,16 @@ class IntrinsicBonus(abc.ABC):
             with its own default (the README's table). A number, or a schedule of training progress in
             SB3's convention (a function of ``progress_remaining``, 1 at the start of training and 0 at the
             end; e.g. :func:`curiosity.schedules.linear`), which :meth:`set_progress` follows.
+        device: where the models run: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``,
+            ``"cuda:N"`` or a ``torch.device``.
 
     An empty batch gives an empty ``(0,)`` array from :meth:`compute` (and stores nothing in :meth:`add`)
     for every subclass: the base class guards both.
 
     Raises:
         TypeError: an unsupported observation or action space.
-        ValueError: a negative or non-finite ``eta``.
+        ValueError: a negative or non-finite ``eta``, or a ``device`` that is unknown or absent (CUDA
+            without CUDA).
     """
 
     #: whether observations with more than one axis (images) are accepted
@@ -63,9 +87,18 @@ class IntrinsicBonus(abc.ABC):
         for name in ("compute", "add"):
             if name in cls.__dict__:
                 setattr(cls, name, _empty_batch_guard(cls.__dict__[name], empty_result=name == "compute"))
+        if "state_dict" in cls.__dict__:  # saved states hold CPU tensors, whatever the device
+            cls.state_dict = _on_cpu(cls.__dict__["state_dict"])  # type: ignore[method-assign]
 
-    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, eta: float = 1.0) -> None:
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        eta: float = 1.0,
+        device: str | torch.device = "auto",
+    ) -> None:
         check_spaces(observation_space, action_space, accepts_images=self.accepts_images)
+        self.device = resolve_device(device)
         self.eta = eta
         self.observation_space = observation_space
         self.action_space = action_space
@@ -135,7 +168,8 @@ class IntrinsicBonus(abc.ABC):
     def check_batch(
         self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Validate a batch and convert it to float tensors ``(obs, encoded actions, next_obs)``.
+        """Validate a batch and convert it to float tensors ``(obs, encoded actions, next_obs)`` on the
+        bonus's device.
 
         Raises:
             ValueError: wrong shapes, mismatched batch sizes, or NaN / infinite values.
@@ -154,9 +188,9 @@ class IntrinsicBonus(abc.ABC):
             raise ValueError(
                 f"batch sizes differ: obs {n}, actions {actions.shape[0]}, next_obs {next_obs.shape[0]}"
             )
-        act = encode_actions(actions, self.action_space)
-        obs_t = torch.as_tensor(obs, dtype=torch.float32)
-        next_t = torch.as_tensor(next_obs, dtype=torch.float32)
+        act = encode_actions(actions, self.action_space, self.device)
+        obs_t = torch.as_tensor(obs, dtype=torch.float32, device=self.device)
+        next_t = torch.as_tensor(next_obs, dtype=torch.float32, device=self.device)
         for name, t in (("obs", obs_t), ("actions", act), ("next_obs", next_t)):
             if not torch.isfinite(t).all():
                 raise ValueError(f"{name} contains NaN or infinite values")
@@ -287,18 +321,21 @@ def action_dim(action_space: spaces.Space) -> int:
     return int(np.prod(action_space.shape))
 
 
-def encode_actions(actions: np.ndarray, action_space: spaces.Space) -> torch.Tensor:
-    """Actions as a float tensor ``(batch, action_dim)``: one-hot for ``Discrete``, as is for ``Box``."""
+def encode_actions(
+    actions: np.ndarray, action_space: spaces.Space, device: torch.device | None = None
+) -> torch.Tensor:
+    """Actions as a float tensor ``(batch, action_dim)`` on ``device`` (default: the CPU): one-hot for
+    ``Discrete``, as is for ``Box``."""
     actions = np.asarray(actions)
     if isinstance(action_space, spaces.Discrete):
         flat = actions.reshape(actions.shape[0], int(np.prod(actions.shape[1:])))  # (0, -1) is ambiguous
         if flat.shape[1] != 1:
             raise ValueError(f"Discrete actions must have shape (batch,) or (batch, 1), got {actions.shape}")
-        idx = torch.as_tensor(flat[:, 0].astype(np.int64) - int(action_space.start))
+        idx = torch.as_tensor(flat[:, 0].astype(np.int64) - int(action_space.start), device=device)
         if (idx < 0).any() or (idx >= action_space.n).any():
             raise ValueError(f"Discrete actions must lie in [0, {action_space.n}), got {flat[:, 0]}")
         return torch.nn.functional.one_hot(idx, int(action_space.n)).float()
     expected = (actions.shape[0], *action_space.shape)
     if actions.shape != expected:
         raise ValueError(f"actions must have shape {expected}, got {actions.shape}")
-    return torch.as_tensor(actions, dtype=torch.float32)
+    return torch.as_tensor(actions, dtype=torch.float32, device=device)

@@ -100,7 +100,8 @@ class BayesianLinear(nn.Module):
 
     def kl_to(self, prior_std: float) -> torch.Tensor:
         """``KL(q || N(0, prior_std^2))`` over this layer's weights and biases."""
-        zero, prior = torch.zeros(()), torch.tensor(prior_std)
+        device = self.mu_w.device
+        zero, prior = torch.zeros((), device=device), torch.tensor(prior_std, device=device)
         weights = gaussian_kl(self.mu_w, self.sigma_w, zero, prior)
         return weights + gaussian_kl(self.mu_b, self.sigma_b, zero, prior)
 
@@ -178,8 +179,17 @@ class BNN(nn.Module):
     def sample_noise(
         self, n_samples: int, batch: int, generator: torch.Generator | None = None
     ) -> list[torch.Tensor]:
-        """Standard-normal draws for every layer, ``[(n_samples, batch, width), ...]``."""
-        return [torch.randn(n_samples, batch, len(layer.mu_b), generator=generator) for layer in self.layers]
+        """Standard-normal draws for every layer, ``[(n_samples, batch, width), ...]``, on the model's device.
+
+        Drawn on ``generator``'s device (the global CPU generator when ``None``) and moved to the model's:
+        the same seed gives the same noise on every device.
+        """
+        source = generator.device if generator is not None else torch.device("cpu")
+        device = self.layers[0].mu_w.device
+        return [
+            torch.randn(n_samples, batch, len(layer.mu_b), generator=generator, device=source).to(device)
+            for layer in self.layers
+        ]
 
     def sample_traced(
         self,

@@ -74,11 +74,12 @@ class FlatBNN:
         self.log_norm = math.log(bnn.likelihood_std) + 0.5 * math.log(2 * math.pi)
         self.shapes = [(tuple(layer.mu_w.shape), tuple(layer.mu_b.shape)) for layer in bnn.layers]
         self.size = sum(math.prod(w) + math.prod(b) for w, b in self.shapes)  # weights + biases
-        self.theta = torch.zeros(2 * self.size)
-        self.grad = torch.zeros(2 * self.size)
+        self.device = bnn.layers[0].mu_w.device  # the buffers live where the model does
+        self.theta = torch.zeros(2 * self.size, device=self.device)
+        self.grad = torch.zeros(2 * self.size, device=self.device)
         self.mu, self.rho = self.theta[: self.size], self.theta[self.size :]
         self.grad_mu, self.grad_rho = self.grad[: self.size], self.grad[self.size :]
-        self.var = torch.zeros(self.size)  # sigma^2, refreshed by every gradient call
+        self.var = torch.zeros(self.size, device=self.device)  # sigma^2, refreshed by every gradient call
         # A layer's weight matrix and bias are adjacent in the buffers, so [W; b] is one (in + 1, out)
         # matrix: with a column of ones appended to the input, the mean is [h, 1] [mu_W; mu_b], the
         # variance [h^2, 1] [sigma_W^2; sigma_b^2], and the bias gradient comes out of the same product
@@ -136,7 +137,7 @@ class FlatBNN:
         """``[h, 1]`` for a ``(rows, width)`` matrix ``h``."""
         ones = self._ones.get(len(h))
         if ones is None:
-            ones = self._ones[len(h)] = torch.ones(len(h), 1)
+            ones = self._ones[len(h)] = torch.ones(len(h), 1, device=self.device)
         return torch.cat([h, ones], dim=1)
 
     def elbo_gradient(

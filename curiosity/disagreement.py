@@ -97,6 +97,7 @@ class Disagreement(LearnedBonus):
             paper's bonus is the raw ensemble variance; on, one ``eta`` means the same scale for every bonus).
         eta: scale of the bonus in the reward, ``r + eta * bonus``.
         seed: seeds initialisation and minibatch sampling; ``None`` draws one from torch.
+        device: where the models, the encoder and the pool live (``"auto"``: CUDA when available).
 
     Raises:
         ValueError: a hyperparameter out of range.
@@ -126,8 +127,9 @@ class Disagreement(LearnedBonus):
         normalize_bonus: bool = False,
         eta: float = 1.0,
         seed: int | None = None,
+        device: str | torch.device = "auto",
     ) -> None:
-        super().__init__(observation_space, action_space, eta=eta)
+        super().__init__(observation_space, action_space, eta=eta, device=device)
         self.n_models = check_int("n_models", n_models, minimum=2)
         self.hidden_sizes = check_sizes("hidden_sizes", hidden_sizes)
         self.encoder = check_encoder(encoder)
@@ -148,10 +150,12 @@ class Disagreement(LearnedBonus):
             )
             self.models = ensemble_mlp(
                 self.n_models, self.feature_dim + self.action_dim, self.hidden_sizes, self.feature_dim
-            )
+            ).to(self.device)
+        if self.encoder is not None:
+            self.encoder.to(self.device)
         self.optimizer = torch.optim.Adam(self.models.parameters(), lr=self.learning_rate)
         self.pool = RingPool.for_transitions(
-            buffer_size, obs_shape, self.action_dim, storage_dtype(observation_space)
+            buffer_size, obs_shape, self.action_dim, storage_dtype(observation_space), self.device
         )
         self.generator = torch.Generator().manual_seed(self.seed)
         self.n_updates = 0
@@ -192,7 +196,7 @@ class Disagreement(LearnedBonus):
         obs_t, act, _ = self.check_batch(obs, actions, next_obs)
         with torch.no_grad():
             predictions = self.predict(obs_t, act)
-            return predictions.var(dim=0, unbiased=False).mean(dim=1).numpy().astype(np.float32)
+            return predictions.var(dim=0, unbiased=False).mean(dim=1).cpu().numpy().astype(np.float32)
 
     def add(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> None:
         """Store transitions (each row a complete ``(s, a, s')``) for :meth:`train`."""

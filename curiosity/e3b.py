@@ -108,6 +108,8 @@ class E3B(EpisodicBonus):
         chunk_size: rows per Cholesky factorisation of the batched bonus (any value gives the same bonuses).
         eta: scale of the bonus in the reward (theirs: ``--intrinsic_reward_coef 1.0``).
         seed: seeds initialisation and minibatch sampling; ``None`` draws one from torch.
+        device: where the embedding, the pool and the episodes' inverse covariances live (``"auto"``: CUDA
+            when available).
 
     Raises:
         ValueError: a hyperparameter out of range.
@@ -138,8 +140,9 @@ class E3B(EpisodicBonus):
         chunk_size: int = 128,
         eta: float = 1.0,
         seed: int | None = None,
+        device: str | torch.device = "auto",
     ) -> None:
-        super().__init__(observation_space, action_space, eta=eta)
+        super().__init__(observation_space, action_space, eta=eta, device=device)
         self.feature_dim = check_int("feature_dim", feature_dim)
         self.hidden_sizes = check_sizes("hidden_sizes", hidden_sizes)
         self.hidden_dim = check_int("hidden_dim", hidden_dim)
@@ -155,10 +158,11 @@ class E3B(EpisodicBonus):
             phi, self.feature_dim = feature_map(
                 observation_space, self.feature_dim, self.hidden_sizes, encoder
             )
-            self.model = InverseDynamics(phi, self.feature_dim, action_space, self.hidden_dim)
+            self.model = InverseDynamics(phi, self.feature_dim, action_space, self.hidden_dim).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)
         self.pool = RingPool.for_transitions(
-            buffer_size, observation_space.shape, self.action_dim, storage_dtype(observation_space)
+            buffer_size, observation_space.shape, self.action_dim, storage_dtype(observation_space),
+            self.device,
         )
         self.generator = torch.Generator().manual_seed(self.seed)
         self.n_updates = 0
@@ -173,14 +177,18 @@ class E3B(EpisodicBonus):
         return None  # C_0^{-1} = I / lambda, built when the episode's first state arrives
 
     def walk_piece(self, memory: Any, rows: np.ndarray, features: dict[str, Any]) -> tuple[np.ndarray, Any]:
-        u = features["next"][torch.as_tensor(rows)]
+        u = features["next"][torch.as_tensor(rows, device=self.device)]
         skip = 0
         if memory is None:  # a new episode: its first state s_0 enters C before any bonus
-            memory = torch.eye(self.feature_dim, dtype=torch.float64) / self.ridge
-            first = self.model.embed(features["obs"][torch.as_tensor(rows[:1])]).double()
+            memory = self._initial_inverse()
+            first = self.model.embed(features["obs"][torch.as_tensor(rows[:1], device=self.device)]).double()
             u, skip = torch.cat([first, u]), 1
         bonus, inv_cov = elliptical_bonuses(memory, u, self.chunk_size)
-        return bonus[skip:].clamp_min(0.0).numpy().astype(np.float32), inv_cov
+        return bonus[skip:].clamp_min(0.0).cpu().numpy().astype(np.float32), inv_cov
+
+    def _initial_inverse(self) -> torch.Tensor:
+        """``C_0^{-1} = I / lambda``, float64, on the bonus's device."""
+        return torch.eye(self.feature_dim, dtype=torch.float64, device=self.device) / self.ridge
 
     def store(
         self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor, features: dict[str, Any]
@@ -190,7 +198,7 @@ class E3B(EpisodicBonus):
     def memories_state(self) -> dict[str, Any]:
         assert self.memories is not None
         fresh = torch.tensor([m is None for m in self.memories])
-        eye = torch.eye(self.feature_dim, dtype=torch.float64) / self.ridge
+        eye = self._initial_inverse()
         return {"fresh": fresh, "inv_cov": torch.stack([eye if m is None else m for m in self.memories])}
 
     def load_memories_state(self, state: dict[str, Any]) -> list[Any]:
@@ -198,7 +206,8 @@ class E3B(EpisodicBonus):
         if tuple(state["inv_cov"].shape[1:]) != (self.feature_dim, self.feature_dim):
             raise ValueError(f"episodic state of shape {tuple(state['inv_cov'].shape)} does not fit E3B")
         return [
-            None if f else m.clone() for f, m in zip(state["fresh"].tolist(), state["inv_cov"], strict=True)
+            None if f else m.to(self.device, copy=True)
+            for f, m in zip(state["fresh"].tolist(), state["inv_cov"], strict=True)
         ]
 
     # -- training -------------------------------------------------------------------------------------------

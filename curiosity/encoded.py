@@ -71,6 +71,8 @@ class EncodedBonus(IntrinsicBonus):
         frame_pool_size: capacity of the online mode's frame pool.
         encode_batch_size: frames per encoder forward pass.
         seed: seeds the frame sampling, and the inner bonus when built by name (unless its kwargs do).
+        device: where the encoder and the online frame pool live, and the inner bonus when built by name
+            (unless its kwargs say otherwise); ``"auto"``: CUDA when available. The encoder is moved there.
 
     Raises:
         TypeError: unsupported spaces, an ``encoder`` that is not a module, an online encoder without
@@ -96,8 +98,9 @@ class EncodedBonus(IntrinsicBonus):
         frame_pool_size: int = 5_000,
         encode_batch_size: int = 256,
         seed: int | None = None,
+        device: str | torch.device = "auto",
     ) -> None:
-        super().__init__(observation_space, action_space, eta=0.0 if eta is None else eta)
+        super().__init__(observation_space, action_space, eta=0.0 if eta is None else eta, device=device)
         if not isinstance(encoder, nn.Module):
             raise TypeError(
                 f"encoder must be a torch.nn.Module mapping frames to features, got {type(encoder).__name__} "
@@ -112,7 +115,7 @@ class EncodedBonus(IntrinsicBonus):
             )
         if encoder_train_calls is not None:
             check_int("encoder_train_calls", encoder_train_calls, minimum=0)
-        self.encoder = encoder.eval()
+        self.encoder = encoder.to(self.device).eval()
         self.encoder_updates = encoder_updates
         self.encoder_steps = check_int("encoder_steps", encoder_steps)
         self.encoder_batch_size = check_int("encoder_batch_size", encoder_batch_size)
@@ -128,7 +131,8 @@ class EncodedBonus(IntrinsicBonus):
         self.pool: RingPool | None = None
         if encoder_updates == "online":
             dtype = storage_dtype(observation_space)
-            self.pool = RingPool(frame_pool_size, {"frames": (tuple(observation_space.shape), dtype)})
+            frames = {"frames": (tuple(observation_space.shape), dtype)}
+            self.pool = RingPool(frame_pool_size, frames, device=self.device)
         self.n_train_calls = 0
         # features of the last encoded batch: (encoder fingerprint, {frame digest: features})
         self._memo: tuple[bytes, dict[bytes, np.ndarray]] = (b"", {})
@@ -136,7 +140,7 @@ class EncodedBonus(IntrinsicBonus):
     def _probe_feature_dim(self) -> int:
         probe = np.zeros((1, *self.observation_space.shape), dtype=self.observation_space.dtype)
         with torch.no_grad():
-            return int(self.encoder(torch.as_tensor(probe)).reshape(1, -1).shape[1])
+            return int(self.encoder(torch.as_tensor(probe, device=self.device)).reshape(1, -1).shape[1])
 
     def _build_inner(
         self, inner: str | InnerFactory | IntrinsicBonus, kwargs: dict[str, Any]
@@ -144,7 +148,8 @@ class EncodedBonus(IntrinsicBonus):
         if isinstance(inner, str):
             from curiosity.registry import make_bonus  # here: the registry imports this module
 
-            bonus = make_bonus(inner, self.latent_space, self.action_space, **{"seed": self.seed, **kwargs})
+            kwargs = {"seed": self.seed, "device": self.device, **kwargs}
+            bonus = make_bonus(inner, self.latent_space, self.action_space, **kwargs)
         elif kwargs:
             raise ValueError("inner_kwargs only apply when inner is given by name")
         elif isinstance(inner, IntrinsicBonus):
@@ -184,8 +189,8 @@ class EncodedBonus(IntrinsicBonus):
         chunks = []
         with torch.no_grad():
             for start in range(0, len(frames), self.encode_batch_size):
-                chunk = torch.as_tensor(frames[start : start + self.encode_batch_size])
-                chunks.append(self.encoder(chunk).reshape(len(chunk), -1).float())
+                chunk = torch.as_tensor(frames[start : start + self.encode_batch_size], device=self.device)
+                chunks.append(self.encoder(chunk).reshape(len(chunk), -1).float().cpu())
         if not chunks:
             return np.zeros((0, self.feature_dim), dtype=np.float32)
         return torch.cat(chunks).numpy().astype(np.float32)
@@ -241,7 +246,7 @@ class EncodedBonus(IntrinsicBonus):
         latents = self._latent_batch(obs, actions, next_obs)
         self.inner.add(*latents)
         if self.pool is not None:
-            self.pool.add(frames=torch.as_tensor(np.asarray(next_obs)))
+            self.pool.add(frames=torch.as_tensor(np.asarray(next_obs), device=self.device))
 
     def train(self) -> dict[str, float]:
         """Online: ``encoder_steps`` encoder updates on pooled frames (``encoder/*`` metrics); then the
@@ -306,6 +311,7 @@ class LatentVIME(EncodedBonus):
         encoder_updates, encoder_steps, encoder_batch_size, encoder_train_calls, frame_pool_size,
             encode_batch_size: see :class:`EncodedBonus`.
         seed: seeds VIME and the frame sampling.
+        device: where the encoder and VIME run (``"auto"``: CUDA when available).
         **vime_kwargs: keyword arguments of :class:`curiosity.vime.VIME` (``hidden_sizes``, ...).
 
     Raises:
@@ -329,6 +335,7 @@ class LatentVIME(EncodedBonus):
         frame_pool_size: int = 5_000,
         encode_batch_size: int = 256,
         seed: int | None = None,
+        device: str | torch.device = "auto",
         **vime_kwargs: Any,
     ) -> None:
         if encoder is None:
@@ -341,5 +348,5 @@ class LatentVIME(EncodedBonus):
             observation_space, action_space, "vime", encoder=encoder, inner_kwargs=vime_kwargs, eta=eta,
             encoder_updates=encoder_updates, encoder_steps=encoder_steps,
             encoder_batch_size=encoder_batch_size, encoder_train_calls=encoder_train_calls,
-            frame_pool_size=frame_pool_size, encode_batch_size=encode_batch_size, seed=seed,
+            frame_pool_size=frame_pool_size, encode_batch_size=encode_batch_size, seed=seed, device=device,
         )  # fmt: skip

@@ -74,6 +74,7 @@ class ICM(LearnedBonus):
             paper's bonus is the raw forward error; on, one ``eta`` means the same scale for every bonus).
         eta: scale of the bonus in the reward, ``r + eta * bonus`` (the authors' code: 0.01).
         seed: seeds initialisation and minibatch sampling; ``None`` draws one from torch.
+        device: where the networks and the pool live (``"auto"``: CUDA when available, else CPU).
 
     Raises:
         ValueError: a hyperparameter out of range.
@@ -104,8 +105,9 @@ class ICM(LearnedBonus):
         normalize_bonus: bool = False,
         eta: float = 0.01,
         seed: int | None = None,
+        device: str | torch.device = "auto",
     ) -> None:
-        super().__init__(observation_space, action_space, eta=eta)
+        super().__init__(observation_space, action_space, eta=eta, device=device)
         self.feature_dim = check_int("feature_dim", feature_dim)
         self.encoder_hidden_sizes = check_sizes("encoder_hidden_sizes", encoder_hidden_sizes)
         self.hidden_dim = check_int("hidden_dim", hidden_dim)
@@ -132,10 +134,12 @@ class ICM(LearnedBonus):
                 self.phi = mlp(self.obs_dim, self.encoder_hidden_sizes, self.feature_dim, nn.ELU)
             self.inverse_model = mlp(2 * self.feature_dim, (self.hidden_dim,), self.action_dim)
             self.forward_model = mlp(self.feature_dim + self.action_dim, (self.hidden_dim,), self.feature_dim)
+        for module in (self.phi, self.inverse_model, self.forward_model):
+            module.to(self.device)
         params = [*self.phi.parameters(), *self.inverse_model.parameters(), *self.forward_model.parameters()]
         self.optimizer = torch.optim.Adam(params, lr=self.learning_rate)
         self.pool = RingPool.for_transitions(
-            buffer_size, obs_shape, self.action_dim, storage_dtype(observation_space)
+            buffer_size, obs_shape, self.action_dim, storage_dtype(observation_space), self.device
         )
         self.generator = torch.Generator().manual_seed(self.seed)
         self.n_updates = 0
@@ -184,7 +188,7 @@ class ICM(LearnedBonus):
         with torch.no_grad():
             phi, phi_next = self.features(obs_t), self.features(next_t)
             error = self.forward_model(torch.cat([phi, act], dim=1)) - phi_next
-            return (0.5 * error.pow(2).sum(dim=1)).numpy().astype(np.float32)
+            return (0.5 * error.pow(2).sum(dim=1)).cpu().numpy().astype(np.float32)
 
     def predict_actions(self, obs: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
         """The inverse model's action for each ``(s, s')``: indices ``(batch,)`` for ``Discrete`` (offset by
@@ -195,8 +199,8 @@ class ICM(LearnedBonus):
         with torch.no_grad():
             a_hat = self.inverse_model(torch.cat([self.features(obs_t), self.features(next_t)], dim=1))
         if self.discrete:
-            return (a_hat.argmax(dim=1) + int(self.action_space.start)).numpy()
-        return a_hat.numpy()
+            return (a_hat.argmax(dim=1) + int(self.action_space.start)).cpu().numpy()
+        return a_hat.cpu().numpy()
 
     def add(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> None:
         """Store transitions (each row a complete ``(s, a, s')``) for :meth:`train`."""

@@ -77,7 +77,7 @@ def second_order_kl(
         log_lik = bnn.log_likelihood(out, targets)  # (S, n)
         # gradient of the mean over samples: one backward pass gives every row's errors
         deltas = torch.autograd.grad(log_lik.sum() / n_samples, [t.pre_activation for t in traces])
-    total = torch.zeros(inputs.shape[0], dtype=inputs.dtype)
+    total = torch.zeros(inputs.shape[0], dtype=inputs.dtype, device=inputs.device)
     for layer, trace, delta in zip(bnn.layers, traces, deltas, strict=True):
         var_w, var_b = layer.sigma_w.detach().square(), layer.sigma_b.detach().square()
         u = delta * trace.noise / trace.std
@@ -190,7 +190,8 @@ def exact_kl(
 
 def _posterior_kl(new: dict[str, torch.Tensor], old: dict[str, torch.Tensor]) -> torch.Tensor:
     """Closed-form ``KL(q_new || q_old)`` between two factorised Gaussian posteriors."""
-    total = torch.zeros((), dtype=next(iter(new.values())).dtype)
+    first = next(iter(new.values()))
+    total = torch.zeros((), dtype=first.dtype, device=first.device)
     for name in new:
         if ".mu_" in name:
             rho_name = name.replace(".mu_", ".rho_")

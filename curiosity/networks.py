@@ -254,10 +254,17 @@ def image_encoder(
     return nn.Sequential(pre, convs, nn.Linear(n_flat, features_dim))
 
 
+def module_device(module: nn.Module) -> torch.device:
+    """The device of a module's first parameter or buffer (the CPU for a module that has none)."""
+    for tensor in (*module.parameters(), *module.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
 def flat_output_dim(module: nn.Module, input_shape: Sequence[int]) -> int:
     """Width of ``module(x).flatten(1)`` for inputs of one-sample shape ``input_shape``."""
     with torch.no_grad():
-        return int(module(torch.zeros(1, *input_shape)).flatten(1).shape[1])
+        return int(module(torch.zeros(1, *input_shape, device=module_device(module))).flatten(1).shape[1])
 
 
 def orthogonal_init(module: nn.Module, gain: float = math.sqrt(2)) -> nn.Module:
@@ -322,22 +329,35 @@ class RingPool:
     Args:
         capacity: maximum number of rows kept.
         fields: ``{name: (shape of one row, dtype)}``.
+        device: where the rows are stored (default: the CPU); added rows and indices are moved there.
 
     Raises:
         ValueError: a non-positive capacity.
     """
 
-    def __init__(self, capacity: int, fields: dict[str, tuple[Sequence[int], torch.dtype]]) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        fields: dict[str, tuple[Sequence[int], torch.dtype]],
+        device: torch.device | str | None = None,
+    ) -> None:
         self.capacity = check_int("buffer_size", capacity)
+        self.device = torch.device("cpu") if device is None else torch.device(device)
         self.data = {
-            name: torch.zeros(self.capacity, *shape, dtype=dtype) for name, (shape, dtype) in fields.items()
+            name: torch.zeros(self.capacity, *shape, dtype=dtype, device=self.device)
+            for name, (shape, dtype) in fields.items()
         }
         self.position = 0
         self.size = 0
 
     @classmethod
     def for_transitions(
-        cls, capacity: int, obs_shape: Sequence[int], action_dim: int, obs_dtype: torch.dtype = torch.float32
+        cls,
+        capacity: int,
+        obs_shape: Sequence[int],
+        action_dim: int,
+        obs_dtype: torch.dtype = torch.float32,
+        device: torch.device | str | None = None,
     ) -> RingPool:
         """A pool of whole transitions: fields ``obs``, ``actions`` (encoded, float) and ``next_obs``.
 
@@ -347,7 +367,7 @@ class RingPool:
         """
         obs_shape = tuple(obs_shape)
         return cls(capacity, {"obs": (obs_shape, obs_dtype), "actions": ((action_dim,), torch.float32),
-                              "next_obs": (obs_shape, obs_dtype)})
+                              "next_obs": (obs_shape, obs_dtype)}, device)
 
     def __len__(self) -> int:
         return self.size
@@ -360,20 +380,21 @@ class RingPool:
         if n > self.capacity:  # only the newest `capacity` rows can survive
             batch = {k: v[n - self.capacity :] for k, v in batch.items()}
             n = self.capacity
-        idx = (self.position + torch.arange(n)) % self.capacity
+        idx = (self.position + torch.arange(n, device=self.device)) % self.capacity
         for name, rows in batch.items():
-            self.data[name][idx] = rows.to(self.data[name].dtype)
+            self.data[name][idx] = rows.to(self.device, self.data[name].dtype)
         self.position = int((self.position + n) % self.capacity)
         self.size = min(self.size + n, self.capacity)
 
     def sample_indices(self, shape: Sequence[int], generator: torch.Generator) -> torch.Tensor:
-        """Uniform row indices of the given shape, drawn with replacement."""
+        """Uniform row indices of the given shape, drawn with replacement (on ``generator``'s device)."""
         if self.size == 0:
             raise RuntimeError("cannot sample from an empty pool: call add() first")
         return torch.randint(0, self.size, tuple(shape), generator=generator)
 
     def get(self, name: str, idx: torch.Tensor) -> torch.Tensor:
-        return self.data[name][idx]
+        """Rows ``idx`` of field ``name``, on the pool's device."""
+        return self.data[name][idx.to(self.device)]
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -94,6 +94,8 @@ class NGU(EpisodicBonus):
         chunk_size: states per batched nearest-neighbour search (any value gives the same bonuses).
         eta: scale of the bonus in the reward (paper: ``beta = 0.3``).
         seed: seeds initialisation and minibatch sampling; ``None`` draws one from torch.
+        device: where the embedding, RND, the pool and the episodic memories live (``"auto"``: CUDA when
+            available).
 
     Raises:
         ValueError: a hyperparameter out of range.
@@ -131,8 +133,9 @@ class NGU(EpisodicBonus):
         chunk_size: int = 256,
         eta: float = 0.3,
         seed: int | None = None,
+        device: str | torch.device = "auto",
     ) -> None:
-        super().__init__(observation_space, action_space, eta=eta)
+        super().__init__(observation_space, action_space, eta=eta, device=device)
         self.feature_dim = check_int("feature_dim", feature_dim)
         self.hidden_sizes = check_sizes("hidden_sizes", hidden_sizes)
         self.hidden_dim = check_int("hidden_dim", hidden_dim)
@@ -159,17 +162,19 @@ class NGU(EpisodicBonus):
                 activation=nn.ReLU,
                 arch="auto",
             )
-            self.model = InverseDynamics(phi, self.feature_dim, action_space, self.hidden_dim)
+            self.model = InverseDynamics(phi, self.feature_dim, action_space, self.hidden_dim).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)
         self.pool = RingPool.for_transitions(
-            buffer_size, observation_space.shape, self.action_dim, storage_dtype(observation_space)
+            buffer_size, observation_space.shape, self.action_dim, storage_dtype(observation_space),
+            device=self.device,
         )
         self.rnd = RND(
             observation_space, action_space, feature_dim=check_int("rnd_feature_dim", rnd_feature_dim),
             learning_rate=self.learning_rate, normalize_bonus=False, buffer_size=buffer_size,
             batch_size=self.batch_size, gradient_steps=self.gradient_steps, seed=self.seed + 1,
+            device=self.device,
         )  # fmt: skip
-        self.err_rms = RunningMeanStd(())
+        self.err_rms = RunningMeanStd((), device=self.device)
         self.generator = torch.Generator().manual_seed(self.seed)
         self.n_updates = 0
 
@@ -192,7 +197,7 @@ class NGU(EpisodicBonus):
 
     def walk_piece(self, memory: Any, rows: np.ndarray, features: dict[str, Any]) -> tuple[np.ndarray, Any]:
         mem, dist_sum, dist_count = memory
-        idx = torch.as_tensor(rows)
+        idx = torch.as_tensor(rows, device=self.device)
         if mem is None:  # a new episode: its first state s_0 is the memory's first entry
             mem = self.model.embed(features["obs"][idx[:1]])
         out = []
@@ -203,17 +208,17 @@ class NGU(EpisodicBonus):
             out.append(episodic)
             mem = torch.cat([mem, q])[-self.memory_capacity :]
         bonus = torch.cat(out).double() * features["modulation"][idx]
-        return bonus.numpy().astype(np.float32), (mem, dist_sum, dist_count)
+        return bonus.cpu().numpy().astype(np.float32), (mem, dist_sum, dist_count)
 
     def _episodic(
         self, q: torch.Tensor, mem: torch.Tensor, dist_sum: float, dist_count: float
     ) -> tuple[torch.Tensor, float, float]:
         """Algorithm 1 for consecutive states ``q`` (each then joins the memory); returns the running sums."""
         n, m = len(q), len(mem)
-        steps = torch.arange(n)
+        steps, entries = torch.arange(n, device=q.device), torch.arange(m, device=q.device)
         to_memory = torch.cdist(q, mem).square()
         # state j sees the last `memory_capacity` entries of [mem, q_0..q_{j-1}]
-        to_memory[torch.arange(m)[None, :] < (m + steps - self.memory_capacity)[:, None]] = torch.inf
+        to_memory[entries[None, :] < (m + steps - self.memory_capacity)[:, None]] = torch.inf
         to_earlier = torch.cdist(q, q).square().masked_fill(steps[None, :] >= steps[:, None], torch.inf)
         dists = torch.cat([to_memory, to_earlier], dim=1)
         nearest = dists.topk(min(self.k, dists.shape[1]), dim=1, largest=False).values.double()
@@ -233,12 +238,12 @@ class NGU(EpisodicBonus):
     ) -> None:
         self.pool.add(obs=obs, actions=actions, next_obs=next_obs)
         self.err_rms.update(features["err"])
-        self.rnd.add(obs.numpy(), self._raw_actions(actions), next_obs.numpy())
+        self.rnd.add(obs.cpu().numpy(), self._raw_actions(actions), next_obs.cpu().numpy())
 
     def _raw_actions(self, encoded: torch.Tensor) -> np.ndarray:
         if isinstance(self.action_space, spaces.Discrete):
-            return encoded.argmax(dim=1).numpy() + int(self.action_space.start)
-        return encoded.numpy()
+            return encoded.argmax(dim=1).cpu().numpy() + int(self.action_space.start)
+        return encoded.cpu().numpy()
 
     def memories_state(self) -> dict[str, Any]:
         assert self.memories is not None
@@ -253,7 +258,7 @@ class NGU(EpisodicBonus):
     def load_memories_state(self, state: dict[str, Any]) -> list[Any]:
         check_state_keys("NGU episodes", state, ["fresh", "embeddings", "dist_sum", "dist_count"])
         return [
-            (None if fresh else emb.clone(), float(s), float(c))
+            (None if fresh else emb.to(self.device, copy=True), float(s), float(c))
             for fresh, emb, s, c in zip(
                 state["fresh"].tolist(),
                 state["embeddings"],

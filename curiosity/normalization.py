@@ -17,16 +17,19 @@ class RunningMeanStd:
     Args:
         shape: shape of one sample.
         epsilon: initial pseudo-count, keeps the first normalisation finite.
+        device: where the statistics live (default: the CPU); batches are moved there.
     """
 
-    def __init__(self, shape: tuple[int, ...] = (), epsilon: float = 1e-4) -> None:
-        self.mean = torch.zeros(shape, dtype=torch.float64)
-        self.var = torch.ones(shape, dtype=torch.float64)
-        self.count = torch.tensor(float(epsilon), dtype=torch.float64)
+    def __init__(
+        self, shape: tuple[int, ...] = (), epsilon: float = 1e-4, device: torch.device | str | None = None
+    ) -> None:
+        self.mean = torch.zeros(shape, dtype=torch.float64, device=device)
+        self.var = torch.ones(shape, dtype=torch.float64, device=device)
+        self.count = torch.tensor(float(epsilon), dtype=torch.float64, device=device)
 
     def update(self, batch: torch.Tensor) -> None:
         """Fold a batch ``(n, *shape)`` into the statistics."""
-        batch = torch.as_tensor(batch, dtype=torch.float64)
+        batch = torch.as_tensor(batch, dtype=torch.float64, device=self.mean.device)
         if batch.shape[0] == 0:
             return
         b_mean, b_var, n = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
@@ -43,7 +46,8 @@ class RunningMeanStd:
 
     def normalize(self, x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
         """``(x - mean) / std`` in ``x``'s dtype; does not touch the statistics."""
-        return ((x - self.mean.to(x.dtype)) / (self.std.to(x.dtype) + eps)).to(x.dtype)
+        mean, std = self.mean.to(x.device, x.dtype), self.std.to(x.device, x.dtype)
+        return ((x - mean) / (std + eps)).to(x.dtype)
 
     def state_dict(self) -> dict[str, Any]:
         return {"mean": self.mean.clone(), "var": self.var.clone(), "count": self.count.clone()}
@@ -51,4 +55,5 @@ class RunningMeanStd:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if tuple(state["mean"].shape) != tuple(self.mean.shape):
             raise ValueError(f"statistics of shape {tuple(state['mean'].shape)} != {tuple(self.mean.shape)}")
-        self.mean, self.var, self.count = state["mean"].clone(), state["var"].clone(), state["count"].clone()
+        device = self.mean.device  # a state saved on another device is moved here
+        self.mean, self.var, self.count = (state[k].to(device, copy=True) for k in ("mean", "var", "count"))

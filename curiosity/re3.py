@@ -94,6 +94,7 @@ class RE3(StdNormalizedBonus):
         chunk_size: rows per distance computation (any value gives the same bonuses).
         eta: initial weight ``beta_0`` of the bonus (paper: 0.05).
         seed: seeds the random encoder; ``None`` draws one from torch.
+        device: where the encoder and the memory of embeddings live (``"auto"``: CUDA when available).
 
     Raises:
         ValueError: a hyperparameter out of range.
@@ -120,8 +121,9 @@ class RE3(StdNormalizedBonus):
         chunk_size: int = 1024,
         eta: float = 0.05,
         seed: int | None = None,
+        device: str | torch.device = "auto",
     ) -> None:
-        super().__init__(observation_space, action_space, eta=eta)
+        super().__init__(observation_space, action_space, eta=eta, device=device)
         self.k = check_int("k", k)
         self.feature_dim = check_int("feature_dim", feature_dim)
         self.hidden_sizes = check_sizes("hidden_sizes", hidden_sizes)
@@ -137,8 +139,11 @@ class RE3(StdNormalizedBonus):
             )  # fmt: skip
         self.encoder.requires_grad_(False)
         self.encoder.eval()
+        self.encoder.to(self.device)
         self.embed_dim = flat_output_dim(self.encoder, tuple(observation_space.shape))
-        self.memory = RingPool(max(self.memory_size, 1), {"y": ((self.embed_dim,), torch.float32)})
+        self.memory = RingPool(
+            max(self.memory_size, 1), {"y": ((self.embed_dim,), torch.float32)}, device=self.device
+        )
         self.n_added = 0
 
     def embed(self, obs: torch.Tensor) -> torch.Tensor:
@@ -170,7 +175,7 @@ class RE3(StdNormalizedBonus):
             ValueError: bad shapes or non-finite values.
         """
         _, _, next_t = self.check_batch(obs, actions, next_obs)
-        return torch.log1p(self.knn_distances(self.embed(next_t))).numpy().astype(np.float32)
+        return torch.log1p(self.knn_distances(self.embed(next_t))).cpu().numpy().astype(np.float32)
 
     def normalize(self, bonus: np.ndarray, update: bool = True) -> np.ndarray:
         """The std normalisation (if on), times the decayed weight factor ``(1 - decay)^t``."""

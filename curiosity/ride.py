@@ -64,6 +64,8 @@ class RIDE(EpisodicBonus, ICM):
         normalize_bonus: divide bonuses by their running std (theirs: off).
         eta: scale of the bonus in the reward (theirs: 0.5).
         seed: seeds initialisation and minibatch sampling; ``None`` draws one from torch.
+        device: where the networks and the pool live (``"auto"``: CUDA when available); episodic counts
+            stay in host memory.
 
     Raises:
         ValueError: a hyperparameter out of range.
@@ -91,13 +93,14 @@ class RIDE(EpisodicBonus, ICM):
         normalize_bonus: bool = False,
         eta: float = 0.5,
         seed: int | None = None,
+        device: str | torch.device = "auto",
     ) -> None:
         super().__init__(
             observation_space, action_space, feature_dim=feature_dim,
             encoder_hidden_sizes=encoder_hidden_sizes, hidden_dim=hidden_dim, encoder=encoder, beta=beta,
             learning_rate=learning_rate,
             detach_forward_features=False, buffer_size=buffer_size, batch_size=batch_size,
-            gradient_steps=gradient_steps, normalize_bonus=normalize_bonus, eta=eta, seed=seed,
+            gradient_steps=gradient_steps, normalize_bonus=normalize_bonus, eta=eta, seed=seed, device=device,
         )  # fmt: skip
         self.count_resolution = None if count_resolution is None else check_float(
             "count_resolution", count_resolution
@@ -115,27 +118,28 @@ class RIDE(EpisodicBonus, ICM):
     def count_keys(self, obs: torch.Tensor) -> list[bytes]:
         """The episodic-count key of each observation: a digest of its bytes (or of its grid cell)."""
         if self.count_resolution is not None:
-            return row_digests(torch.floor(obs / self.count_resolution).to(torch.int64).numpy())
-        return row_digests((obs.to(torch.uint8) if self._uint8 else obs).numpy())
+            return row_digests(torch.floor(obs / self.count_resolution).to(torch.int64).cpu().numpy())
+        return row_digests((obs.to(torch.uint8) if self._uint8 else obs).cpu().numpy())
 
     def row_features(
         self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor
     ) -> dict[str, Any]:
         impact = (self.features(next_obs) - self.features(obs)).norm(dim=1)
-        return {"obs": obs, "impact": impact, "keys": self.count_keys(next_obs)}
+        return {"obs": obs, "impact": impact.cpu().numpy(), "keys": self.count_keys(next_obs)}
 
     def fresh_memory(self, previous: Any | None) -> None:
         return None  # no counts until the episode's first state arrives
 
     def walk_piece(self, memory: Any, rows: np.ndarray, features: dict[str, Any]) -> tuple[np.ndarray, Any]:
         if memory is None:  # a new episode: count its first state s_0
-            memory = dict.fromkeys(self.count_keys(features["obs"][torch.as_tensor(rows[:1])]), 1)
+            first = int(rows[0])
+            memory = dict.fromkeys(self.count_keys(features["obs"][first : first + 1]), 1)
         counts = dict(memory)  # a copy: compute must leave the stored counts alone
         visits = np.empty(len(rows))
         for i, row in enumerate(rows):
             key = features["keys"][row]
             counts[key] = visits[i] = counts.get(key, 0) + 1
-        impact = features["impact"][torch.as_tensor(rows)].numpy()
+        impact = features["impact"][rows]
         return (impact / np.sqrt(visits)).astype(np.float32), counts
 
     def store(

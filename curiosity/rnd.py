@@ -59,7 +59,8 @@ class RND(LearnedBonus):
     Images are normalised per pixel (so ``uint8`` frames are not divided by 255 first).
 
     With an ``encoder`` (any module mapping ``(batch, *obs_shape)`` to ``(batch, ...)`` features), RND runs
-    on the encoder's flattened features; the encoder is frozen (never trained) and saved with the bonus.
+    on the encoder's flattened features; the encoder is frozen (never trained), moved to ``device`` and saved
+    with the bonus.
 
     Args:
         observation_space: ``Box`` of shape ``(D,)``, or images ``(H, W[, C])`` / ``(C, H, W)``.
@@ -76,6 +77,7 @@ class RND(LearnedBonus):
         eta: scale of the bonus in the reward, ``r + eta * normalize(bonus)`` (paper: intrinsic
             coefficient 1 against an extrinsic one of 2).
         seed: seeds the networks' initialisation and the minibatch sampling; ``None`` draws one from torch.
+        device: where the networks, the pool and the statistics live (``"auto"``: CUDA when available).
 
     Raises:
         ValueError: a hyperparameter out of range.
@@ -104,11 +106,14 @@ class RND(LearnedBonus):
         gradient_steps: int = 16,
         eta: float = 1.0,
         seed: int | None = None,
+        device: str | torch.device = "auto",
     ) -> None:
-        super().__init__(observation_space, action_space, eta=eta)
+        super().__init__(observation_space, action_space, eta=eta, device=device)
         self.feature_dim = check_int("feature_dim", feature_dim)
         self.hidden_sizes = check_sizes("hidden_sizes", hidden_sizes)
         self.encoder = check_encoder(encoder)
+        if self.encoder is not None:
+            self.encoder.to(self.device)
         self.learning_rate = check_float("learning_rate", learning_rate)
         self.obs_clip = check_float("obs_clip", obs_clip)
         self.init_normalization(normalize_bonus)
@@ -122,12 +127,14 @@ class RND(LearnedBonus):
                 self.input_shape: tuple[int, ...] = (flat_output_dim(self.encoder, obs_shape),)
             else:
                 self.input_shape = obs_shape
-            self.target = orthogonal_init(self._network(extra_layers=0))
-            self.predictor = orthogonal_init(self._network(extra_layers=2))
+            self.target = orthogonal_init(self._network(extra_layers=0)).to(self.device)
+            self.predictor = orthogonal_init(self._network(extra_layers=2)).to(self.device)
         self.target.requires_grad_(False)
         self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=self.learning_rate)
-        self.obs_rms = RunningMeanStd(self.input_shape)
-        self.pool = RingPool(buffer_size, {"next_obs": (obs_shape, storage_dtype(observation_space))})
+        self.obs_rms = RunningMeanStd(self.input_shape, device=self.device)
+        self.pool = RingPool(
+            buffer_size, {"next_obs": (obs_shape, storage_dtype(observation_space))}, device=self.device
+        )
         self.generator = torch.Generator().manual_seed(self.seed)
         self.n_updates = 0
 
@@ -181,7 +188,7 @@ class RND(LearnedBonus):
         """
         _, _, next_t = self.check_batch(obs, actions, next_obs)
         with torch.no_grad():
-            return self.prediction_error(next_t).numpy().astype(np.float32)
+            return self.prediction_error(next_t).cpu().numpy().astype(np.float32)
 
     def add(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> None:
         """Store ``next_obs`` for training and fold it into the observation statistics."""

@@ -8,6 +8,7 @@ file cannot run code.
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from pathlib import Path
@@ -39,6 +40,24 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def to_cpu(obj: Any) -> Any:
+    """``obj`` with every tensor inside dicts, lists and tuples on the CPU, so that a state saved on a GPU
+    loads on any machine. Containers holding CPU tensors only are returned as they are (nothing copied)."""
+    if isinstance(obj, torch.Tensor):
+        return obj.cpu()
+    if isinstance(obj, dict):
+        items = {key: to_cpu(value) for key, value in obj.items()}
+        if all(items[key] is value for key, value in obj.items()):
+            return obj
+        out = copy.copy(obj)  # keeps the type and attributes, e.g. a module state's ``_metadata``
+        out.update(items)
+        return out
+    if isinstance(obj, (list, tuple)):
+        values = [to_cpu(value) for value in obj]
+        return obj if all(a is b for a, b in zip(values, obj, strict=True)) else type(obj)(values)
+    return obj
 
 
 def safe_load(path: str | os.PathLike) -> Any:

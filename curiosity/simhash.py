@@ -88,6 +88,8 @@ class SimHash(IntrinsicBonus):
         eta: scale of the bonus in the reward, ``r + eta * bonus`` (the paper's ``beta``: 0.01 for
             continuous control).
         seed: seeds the projection ``A``; ``None`` draws one from torch.
+        device: where the preprocessor and the projection run (``"auto"``: CUDA when available); the hash
+            table stays in host memory.
 
     Raises:
         ValueError: a hyperparameter out of range.
@@ -110,8 +112,9 @@ class SimHash(IntrinsicBonus):
         channels_last: bool | None = None,
         eta: float = 0.01,
         seed: int | None = None,
+        device: str | torch.device = "auto",
     ) -> None:
-        super().__init__(observation_space, action_space, eta=eta)
+        super().__init__(observation_space, action_space, eta=eta, device=device)
         self.k = check_int("k", k)
         self.encoder = check_encoder(encoder)
         self.image_size = check_int("image_size", image_size)
@@ -123,9 +126,11 @@ class SimHash(IntrinsicBonus):
             self.preprocess = GreyDownsample(observation_space, self.image_size, channels_last)
         else:
             self.preprocess = nn.Flatten()
+        self.preprocess.to(self.device)
         self.input_dim = flat_output_dim(self.preprocess, obs_shape)
         generator = torch.Generator().manual_seed(self.seed)
-        self.projection = torch.randn(self.k, self.input_dim, generator=generator, dtype=torch.float64)
+        projection = torch.randn(self.k, self.input_dim, generator=generator, dtype=torch.float64)
+        self.projection = projection.to(self.device)
         self.table: dict[bytes, int] = {}
 
     # -- maths ----------------------------------------------------------------------------------------
@@ -133,7 +138,7 @@ class SimHash(IntrinsicBonus):
         """Packed codes ``(batch, ceil(k / 8))`` uint8 of ``sgn(A g(obs))`` (bit 1 where positive)."""
         with torch.no_grad():
             g = self.preprocess(obs.float()).flatten(1).double()
-        bits = (g @ self.projection.T > 0).numpy()
+        bits = (g @ self.projection.T > 0).cpu().numpy()
         return np.packbits(bits, axis=1)
 
     def hash_codes(self, obs: np.ndarray) -> np.ndarray:
@@ -202,7 +207,7 @@ class SimHash(IntrinsicBonus):
                 f"input width {self.input_dim}"
             )
         codes, counts = state["codes"].numpy(), state["counts"].tolist()
-        self.projection = state["projection"].clone().to(torch.float64)
+        self.projection = state["projection"].to(self.device, torch.float64, copy=True)
         self.table = {code.tobytes(): int(n) for code, n in zip(codes, counts, strict=True)}
         if self.encoder is not None:
             self.encoder.load_state_dict(state["encoder"])

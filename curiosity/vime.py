@@ -68,6 +68,9 @@ class VIME(IntrinsicBonus):
             ``False`` uses autograd and ``torch.optim.Adam`` (the reference). Checkpoints are the same
             either way; an optimiser the fast path does not reproduce (e.g. with weight decay, set after
             construction) is trained on the reference path.
+        device: where the BNN, its pool and statistics live (``"auto"``: CUDA when available, else CPU;
+            see :class:`curiosity.base.IntrinsicBonus`). The noise is drawn on the CPU either way, so a
+            seed gives the same bonuses on every device (to float rounding).
 
     Raises:
         TypeError: unsupported spaces (image observations need an encoder in front of the BNN).
@@ -99,8 +102,9 @@ class VIME(IntrinsicBonus):
         clip_max: float = 1000.0,
         seed: int | None = None,
         fast_training: bool = True,
+        device: str | torch.device = "auto",
     ) -> None:
-        super().__init__(observation_space, action_space, eta=eta)
+        super().__init__(observation_space, action_space, eta=eta, device=device)
         _check_positive(learning_rate=learning_rate, lam=lam, kl_batches=kl_batches, clip_max=clip_max)
         _check_positive_int(
             n_updates=n_updates,
@@ -134,13 +138,13 @@ class VIME(IntrinsicBonus):
                 prior_std=prior_std,
                 init_sigma=init_sigma,
                 likelihood_std=likelihood_std,
-            )
+            ).to(self.device)
         self.optimizer = torch.optim.Adam(self.bnn.parameters(), lr=learning_rate)
         self.fast_training = bool(fast_training)
-        self.pool = RingPool.for_transitions(pool_size, (self.obs_dim,), self.action_dim)
+        self.pool = RingPool.for_transitions(pool_size, (self.obs_dim,), self.action_dim, device=self.device)
         # standardisation statistics over every transition ever added (the original's running statistics)
-        self.obs_stats = RunningMeanStd((self.obs_dim,))
-        self.action_stats = RunningMeanStd((self.action_dim,))
+        self.obs_stats = RunningMeanStd((self.obs_dim,), device=self.device)
+        self.action_stats = RunningMeanStd((self.action_dim,), device=self.device)
 
     # -- bonus ------------------------------------------------------------------------------------------
     def compute(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
@@ -159,7 +163,7 @@ class VIME(IntrinsicBonus):
         if not torch.isfinite(kl).all():
             warnings.warn("VIME: non-finite information gain; this batch's bonuses set to 0", stacklevel=2)
             return np.zeros(len(kl), dtype=np.float32)
-        return kl.clamp(0.0, self.clip_max).numpy().astype(np.float32)
+        return kl.clamp(0.0, self.clip_max).cpu().numpy().astype(np.float32)
 
     def normalize(self, bonus: np.ndarray, update: bool = True) -> np.ndarray:
         """Divide by the mean of the last batch medians.

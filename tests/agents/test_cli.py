@@ -26,6 +26,9 @@ TINY = ["--timesteps", "64", "--algo-kwargs", json.dumps({"n_steps": 64, "batch_
                                                                      "bonus 'simhash' takes no keyword "
                                                                      "argument 'beta'; it takes: k, "),
         (["--bonus-kwargs", "[1]"], "--bonus-kwargs must be a JSON object"),
+        (["--bonus-kwargs", '{"device": "gpu"}'], "--bonus-kwargs: device must be 'auto' (CUDA when "
+                                                  "available, else CPU), 'cpu', 'cuda', 'cuda:N' or a "
+                                                  "torch.device, got 'gpu'"),
     ],
 )  # fmt: skip
 def test_train_mistakes_print_one_line_and_write_nothing(tmp_path, capsys, args, line):

@@ -151,3 +151,14 @@ def test_rollout_mode_reports_the_intrinsic_return_as_unknown(counter_env, next_
     _, reward, done, info = env.step(np.zeros((1, 1), dtype=np.float32))
     assert done[0] and reward[0] == info[0][EXTRINSIC_KEY]  # rewards pass through unchanged
     assert np.isnan(info[0][EPISODE_KEY]["r_int"])
+
+
+@pytest.mark.parametrize("name", ["vime", "rnd", "e3b"])
+def test_a_users_device_reaches_the_bonus_through_bonus_kwargs(counter_env, monkeypatch, name):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    env = CuriosityVecEnv(make_venv(counter_env), name, bonus_kwargs={"device": "cpu"})
+    assert env.bonus.device == torch.device("cpu")
+    with pytest.raises(ValueError, match="device 'cuda' asks for CUDA, which is not available here"):
+        CuriosityVecEnv(make_venv(counter_env), name, bonus_kwargs={"device": "cuda"})

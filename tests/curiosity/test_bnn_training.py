@@ -208,3 +208,37 @@ def test_a_fast_path_checkpoint_resumes_exactly_and_on_the_reference_path():
     ):
         assert torch.equal(p, q)
         torch.testing.assert_close(r, p, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_fast_steps_on_cuda_follow_the_cpu(monkeypatch):
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    cpu, *_ = _problem(23, 17, (32,), 10, 10)
+    gpu = copy.deepcopy(cpu).to("cuda")
+    batches = _minibatches(23, 17, 10, 10, (32, 17), steps=30, seed=1)
+    for model in (cpu, gpu):
+        device = model.layers[0].mu_w.device
+        with ELBOTrainer(model, torch.optim.Adam(model.parameters(), lr=1e-3), n_batches=5.0) as trainer:
+            for x, target, noise in batches:
+                trainer.step(x.to(device), target.to(device), [eps.to(device) for eps in noise])
+    for (name, p_cpu), p_gpu in zip(cpu.named_parameters(), gpu.parameters(), strict=True):
+        assert p_gpu.device.type == "cuda"
+        torch.testing.assert_close(p_gpu.cpu(), p_cpu, rtol=1e-5, atol=1e-5, msg=name)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("estimator", ["second_order", "exact"])
+def test_vime_on_cuda_computes_the_cpu_information_gain(estimator, monkeypatch):
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    obs_space = spaces.Box(-1.0, 1.0, (17,), np.float32)
+    act_space = spaces.Box(-1.0, 1.0, (6,), np.float32)
+    rng = np.random.default_rng(0)
+    obs, act, nxt = rng.normal(size=(64, 17)), rng.uniform(-1, 1, (64, 6)), rng.normal(size=(64, 17))
+    bonuses = []
+    for device in ("cpu", "cuda"):
+        vime = VIME(obs_space, act_space, estimator=estimator, n_updates=50, min_pool_size=1, seed=0,
+                    device=device)  # fmt: skip
+        vime.add(obs, act, nxt)
+        vime.train()
+        bonuses.append(vime.compute(obs, act, nxt))
+    np.testing.assert_allclose(bonuses[1], bonuses[0], rtol=1e-4)

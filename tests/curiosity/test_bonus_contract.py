@@ -28,37 +28,40 @@ from curiosity.vime import VIME
 
 torch.set_num_threads(1)
 
-Factory = Callable[[spaces.Box, spaces.Space, int], IntrinsicBonus]
+Factory = Callable[..., IntrinsicBonus]  # (observation_space, action_space, seed, **kwargs)
 
 _TRAIN = {"batch_size": 16, "gradient_steps": 2, "buffer_size": 64}
 
 FACTORIES: dict[str, Factory] = {
-    "vime": lambda o, a, seed: VIME(
+    "vime": lambda o, a, seed, **kw: VIME(
         o, a, hidden_sizes=(16,), learning_rate=3e-3, n_updates=200, batch_size=8, min_pool_size=1,
-        n_bonus_samples=2, seed=seed,
+        n_bonus_samples=2, seed=seed, **kw,
     ),
-    "rnd": lambda o, a, seed: RND(
-        o, a, feature_dim=16, hidden_sizes=(32,), learning_rate=1e-3, seed=seed, **_TRAIN
+    "rnd": lambda o, a, seed, **kw: RND(
+        o, a, feature_dim=16, hidden_sizes=(32,), learning_rate=1e-3, seed=seed, **_TRAIN, **kw
     ),
-    "icm": lambda o, a, seed: ICM(
-        o, a, feature_dim=16, encoder_hidden_sizes=(32,), hidden_dim=32, seed=seed, **_TRAIN
+    "icm": lambda o, a, seed, **kw: ICM(
+        o, a, feature_dim=16, encoder_hidden_sizes=(32,), hidden_dim=32, seed=seed, **_TRAIN, **kw
     ),
-    "disagreement": lambda o, a, seed: Disagreement(
-        o, a, n_models=3, hidden_sizes=(32,), feature_dim=16, learning_rate=1e-3, seed=seed, **_TRAIN
+    "disagreement": lambda o, a, seed, **kw: Disagreement(
+        o, a, n_models=3, hidden_sizes=(32,), feature_dim=16, learning_rate=1e-3, seed=seed, **_TRAIN, **kw
     ),
-    "simhash": lambda o, a, seed: SimHash(o, a, k=16, image_size=8, seed=seed),
+    "simhash": lambda o, a, seed, **kw: SimHash(o, a, k=16, image_size=8, seed=seed, **kw),
     # episodic bonuses: without dones, each batch continues one episode of one environment
-    "e3b": lambda o, a, seed: E3B(
-        o, a, feature_dim=8, hidden_sizes=(32,), hidden_dim=32, learning_rate=1e-3, seed=seed, **_TRAIN
+    "e3b": lambda o, a, seed, **kw: E3B(
+        o, a, feature_dim=8, hidden_sizes=(32,), hidden_dim=32, learning_rate=1e-3, seed=seed, **_TRAIN,
+        **kw,
     ),
-    "re3": lambda o, a, seed: RE3(o, a, feature_dim=8, hidden_sizes=(32,), memory_size=64, seed=seed),
-    "ride": lambda o, a, seed: RIDE(
+    "re3": lambda o, a, seed, **kw: RE3(
+        o, a, feature_dim=8, hidden_sizes=(32,), memory_size=64, seed=seed, **kw
+    ),
+    "ride": lambda o, a, seed, **kw: RIDE(
         o, a, feature_dim=16, encoder_hidden_sizes=(32,), hidden_dim=32, learning_rate=1e-3, seed=seed,
-        **_TRAIN,
+        **_TRAIN, **kw,
     ),
-    "ngu": lambda o, a, seed: NGU(
+    "ngu": lambda o, a, seed, **kw: NGU(
         o, a, feature_dim=8, hidden_sizes=(32,), hidden_dim=32, rnd_feature_dim=16, learning_rate=1e-3,
-        seed=seed, **_TRAIN,
+        seed=seed, **_TRAIN, **kw,
     ),
 }
 
@@ -70,14 +73,14 @@ SPACES: dict[str, tuple[spaces.Box, spaces.Space]] = {
 }
 
 
-def make(name: str, space_name: str, seed: int = 0) -> IntrinsicBonus:
+def make(name: str, space_name: str, seed: int = 0, **kwargs: Any) -> IntrinsicBonus:
     obs_space, act_space = SPACES[space_name]
     factory = FACTORIES[name]
     if len(obs_space.shape) > 1:
         probe = factory(SPACES["vector-discrete"][0], SPACES["vector-discrete"][1], seed)
         if not probe.accepts_images:
             pytest.skip(f"{name} does not accept image observations")
-    return factory(obs_space, act_space, seed)
+    return factory(obs_space, act_space, seed, **kwargs)
 
 
 def batch(space_name: str, n: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -248,6 +251,104 @@ def test_repeated_transition_loses_its_bonus_and_novel_ones_keep_theirs(name: st
     end = bonus.compute(*(x[:1] for x in seen))[0]
     assert end < 0.5 * start
     assert np.median(bonus.compute(*novel)) > 2 * end
+
+
+# -- devices (every bonus takes device="auto"|"cpu"|"cuda"|"cuda:N"|torch.device) ------------------------
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+def session(bonus: IntrinsicBonus, space_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Two rounds of add, train and a normalising call; then the raw and scaled bonuses of a probe."""
+    for i in range(2):
+        bonus.add(*batch(space_name, seed=10 + i))
+        bonus.train()
+        bonus(*batch(space_name, seed=20 + i))
+    probe = batch(space_name, seed=99)
+    return bonus.compute(*probe), bonus(*probe, update_stats=False)
+
+
+def tensors_of(bonus: IntrinsicBonus) -> list[torch.Tensor]:
+    """Every parameter and buffer of the bonus's modules and every tensor of its pools and statistics
+    (but ``bonus_rms``, which normalises the numpy bonuses on the host)."""
+    out: list[torch.Tensor] = []
+    for key, value in vars(bonus).items():
+        if key == "bonus_rms":
+            continue
+        if isinstance(value, torch.nn.Module):
+            out += [*value.parameters(), *value.buffers()]
+        elif isinstance(value, RingPool):
+            out += list(value.data.values())
+        elif isinstance(value, torch.Tensor):
+            out.append(value)
+        elif hasattr(value, "mean") and isinstance(getattr(value, "mean", None), torch.Tensor):
+            out += [value.mean, value.var]
+        elif isinstance(value, IntrinsicBonus):  # NGU's RND
+            out += tensors_of(value)
+    return out
+
+
+@each_bonus
+@each_space
+def test_device_cpu_is_the_default_without_cuda_and_changes_nothing(name, space_name, monkeypatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # this machine, whatever it has
+    default = make(name, space_name)
+    assert default.device == torch.device("cpu")
+    expected = session(default, space_name)
+    for device in ("cpu", torch.device("cpu")):
+        bonus = make(name, space_name, device=device)
+        for got, want in zip(session(bonus, space_name), expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+        assert_same_state(bonus.state_dict(), default.state_dict())
+
+
+@each_bonus
+def test_an_unknown_or_absent_device_is_refused_with_its_name(name, monkeypatch) -> None:
+    with pytest.raises(ValueError, match=r"device must be 'auto' .*, got 'gpu'"):
+        make(name, "vector-box", device="gpu")
+    with pytest.raises(TypeError, match=r"device must be .* got a int: 0"):
+        make(name, "vector-box", device=0)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="device 'cuda:0' asks for CUDA, which is not available here"):
+        make(name, "vector-box", device="cuda:0")
+
+
+@needs_cuda
+@each_bonus
+@each_space
+def test_on_cuda_every_tensor_lives_there_and_outputs_match_the_cpu(name, space_name, monkeypatch) -> None:
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)  # float32 convolutions, as on the CPU
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    cpu, gpu = make(name, space_name, device="cpu"), make(name, space_name, device="cuda")
+    assert_same_state(gpu.state_dict(), cpu.state_dict())  # same seeded initialisation, saved on the CPU
+    assert all(t.device.type == "cuda" for t in tensors_of(gpu))
+    raw_cpu, scaled_cpu = session(cpu, space_name)
+    raw_gpu, scaled_gpu = session(gpu, space_name)
+    assert isinstance(raw_gpu, np.ndarray) and raw_gpu.dtype == np.float32
+    # after training the two differ by float rounding only
+    np.testing.assert_allclose(raw_gpu, raw_cpu, rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(scaled_gpu, scaled_cpu, rtol=1e-3, atol=1e-5)
+    # the same state computes the same bonuses on either device, and a CUDA state loads on the CPU
+    state = gpu.state_dict()
+    assert all(t.device.type == "cpu" for t in tensors_in(state))
+    on_cpu = make(name, space_name, seed=5, device="cpu")
+    on_cpu.load_state_dict(state)
+    probe = batch(space_name, seed=98)
+    np.testing.assert_allclose(on_cpu.compute(*probe), gpu.compute(*probe), rtol=1e-5, atol=1e-6)
+    back = make(name, space_name, seed=6, device="cuda")
+    back.load_state_dict(cpu.state_dict())
+    assert all(t.device.type == "cuda" for t in tensors_of(back))
+    np.testing.assert_allclose(back.compute(*probe), cpu.compute(*probe), rtol=1e-5, atol=1e-6)
+
+
+def tensors_in(state: Any) -> list[torch.Tensor]:
+    if isinstance(state, torch.Tensor):
+        return [state]
+    if isinstance(state, dict):
+        return [t for v in state.values() for t in tensors_in(v)]
+    if isinstance(state, (list, tuple)):
+        return [t for v in state for t in tensors_in(v)]
+    return []
 
 
 # -- shared building blocks (curiosity.networks) --------------------------------------------------------

@@ -276,3 +276,28 @@ def test_unique_rows_agrees_with_numpy():
     assert list(first) == sorted(np.unique(rows, axis=0, return_index=True)[1])  # first occurrences, in order
     with pytest.raises(ValueError, match="leading batch axis"):
         unique_rows(np.float32(1.0))
+
+
+def test_the_device_reaches_the_inner_bonus_built_by_name(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    bonus = LatentVIME(OBS, ACT_BOX, encoder=TinyEncoder(), device="cpu", **SMALL_INNER["vime"])
+    assert bonus.device == bonus.inner.device == torch.device("cpu")
+    with pytest.raises(ValueError, match="device 'cuda' asks for CUDA"):
+        LatentVIME(OBS, ACT_BOX, encoder=TinyEncoder(), device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("encoder_updates", ["frozen", "online"])
+def test_on_cuda_the_encoder_and_inner_bonus_move_and_bonuses_match_the_cpu(encoder_updates):
+    out = []
+    for device in ("cpu", "cuda"):
+        bonus = LatentVIME(
+            OBS, ACT_BOX, encoder=TinyEncoder(), encoder_updates=encoder_updates, encoder_steps=2,
+            encoder_batch_size=4, seed=0, device=device, **SMALL_INNER["vime"],
+        )  # fmt: skip
+        assert next(bonus.encoder.parameters()).device.type == torch.device(device).type
+        assert next(bonus.inner.bnn.parameters()).device.type == torch.device(device).type
+        bonus.add(*batch(seed=1))
+        bonus.train()
+        out.append(bonus.compute(*batch(seed=2)))
+    np.testing.assert_allclose(out[1], out[0], rtol=1e-4, atol=1e-6)

@@ -82,3 +82,25 @@ def test_surprising_targets_carry_more_information():
     near = second_order_kl(bnn, x, expected, n_samples=5, noise=noise)
     far = second_order_kl(bnn, x, expected + 20.0, n_samples=5, noise=noise)
     assert far.mean() > 5 * near.mean()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("n_samples", [1, 10])
+def test_information_gain_on_cuda_agrees_with_the_cpu(n_samples, monkeypatch):
+    """5,000 HalfCheetah-sized transitions through a 32-32 BNN, same weights and noise: to 1e-5 relative."""
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    torch.manual_seed(0)
+    bnn = BNN(23, 17, (32, 32))
+    x, y = torch.randn(5000, 23), 2 * torch.randn(5000, 17)
+    noise = bnn.sample_noise(n_samples, 5000)
+    cpu = second_order_kl(bnn, x, y, n_samples=n_samples, noise=noise)
+    gpu = second_order_kl(
+        bnn.to("cuda"), x.cuda(), y.cuda(), n_samples=n_samples, noise=[eps.cuda() for eps in noise]
+    )
+    assert gpu.device.type == "cuda"
+    torch.testing.assert_close(gpu.cpu().double(), cpu.double(), rtol=1e-5, atol=0.0)
+    # the noise drawn from a CPU generator is the same on both devices
+    on_gpu = bnn.sample_noise(n_samples, 7, torch.Generator().manual_seed(3))
+    on_cpu = bnn.to("cpu").sample_noise(n_samples, 7, torch.Generator().manual_seed(3))
+    for a, b in zip(on_gpu, on_cpu, strict=True):
+        assert a.device.type == "cuda" and torch.equal(a.cpu(), b)

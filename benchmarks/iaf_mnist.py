@@ -62,6 +62,8 @@ class IAFBenchmarkConfig:
     """Only the first N test images (smoke runs); None: all 10,000."""
     progress: bool = False
     """tqdm bars (off by default: the output usually goes to a log)."""
+    device: str = "auto"
+    """Where to train: auto (CUDA when available, else CPU), cpu, cuda or cuda:N."""
 
 
 def model_config(name: str, config: IAFBenchmarkConfig) -> IAFTrainConfig:
@@ -71,6 +73,7 @@ def model_config(name: str, config: IAFBenchmarkConfig) -> IAFTrainConfig:
     return IAFTrainConfig(
         **MODELS[name], epochs=config.epochs, eval_samples=config.importance_samples,
         train_images=config.train_images, test_images=config.test_images, progress=config.progress,
+        device=config.device,
         out_dir=str(Path(config.checkpoint_dir) / name),
         checkpoint=str(Path(config.checkpoint_dir) / f"{name}.pt"),
     )

@@ -57,6 +57,8 @@ class BenchmarkConfig:
     """Torch threads (None: ``$TORCH_THREADS``, else all cores)."""
     leak: float = 0.01
     """Leaky-ReLU slope of D/Q: 0.01 in the original code, 0.1 in the paper's appendix."""
+    device: str = "auto"
+    """Where to train: auto (CUDA when available, else CPU), cpu, cuda or cuda:N."""
 
 
 def cluster_error(predicted: np.ndarray, labels: np.ndarray) -> tuple[float, dict[int, int]]:
@@ -114,8 +116,9 @@ def batch_stat_labels(model: Any, images: torch.Tensor, batch_size: int = 500) -
     """
     disc = copy.deepcopy(model.discriminator).train()
     images = images.unsqueeze(1).float() / 255.0
-    params = torch.cat([disc(chunk)[1] for chunk in images.split(batch_size)])
-    return params[:, : model.spec.categorical[0]].argmax(1)
+    device = next(disc.parameters()).device
+    params = torch.cat([disc(chunk.to(device))[1] for chunk in images.split(batch_size)])
+    return params[:, : model.spec.categorical[0]].argmax(1).cpu()
 
 
 def run_seed(seed: int, config: BenchmarkConfig) -> dict[str, Any]:
@@ -128,11 +131,12 @@ def run_seed(seed: int, config: BenchmarkConfig) -> dict[str, Any]:
         progress=config.progress,
         threads=config.threads,
         leak=config.leak,
+        device=config.device,
     )
     result = train(train_config)
     images, labels = load_mnist("test")
     codes = result["model"].encode(images)
-    predicted = codes.labels[:, 0].numpy()
+    predicted = codes.labels[:, 0].cpu().numpy()
     error, mapping = cluster_error(predicted, labels.numpy())
     error_batch_stats, _ = cluster_error(batch_stat_labels(result["model"], images).numpy(), labels.numpy())
     return {
@@ -140,7 +144,7 @@ def run_seed(seed: int, config: BenchmarkConfig) -> dict[str, Any]:
         "error": error,
         "error_batch_norm_batch_stats": error_batch_stats,
         "code_to_digit": {str(k): v for k, v in mapping.items()},
-        "code_counts": torch.bincount(codes.labels[:, 0], minlength=10).tolist(),
+        "code_counts": torch.bincount(codes.labels[:, 0].cpu(), minlength=10).tolist(),
         "confusion": confusion_counts(predicted, labels.numpy()).tolist(),  # [code][digit]
         "iterations": result["iterations"],
         "minutes": result["train_seconds"] / 60,

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from curiosity.networks import module_device
 from generative.made import MADE
 
 LOG_2PI = math.log(2 * math.pi)
@@ -423,8 +424,9 @@ class IAFVAE(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` images from the model: Bernoulli means ``(n, 1, S, S)`` for ``z ~ N(0, I)``."""
-        z = torch.randn(n, self.latent_dim, generator=generator)
-        return torch.sigmoid(self.decoder(z))
+        source = generator.device if generator is not None else torch.device("cpu")  # same z on every device
+        z = torch.randn(n, self.latent_dim, generator=generator, device=source)
+        return torch.sigmoid(self.decoder(z.to(module_device(self))))
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:

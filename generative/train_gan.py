@@ -4,8 +4,9 @@ Usage::
 
     python -m generative.train_gan --epochs 300 --labels-per-class 10 --checkpoint-dir checkpoints/gan
 
-Checkpoints are written atomically after every epoch and a rerun with the same arguments resumes.
-``train(config)`` returns the test error (fraction) and the per-epoch history.
+Checkpoints are written atomically after every epoch (CPU tensors: a run started on a GPU resumes on a CPU and
+back) and a rerun with the same arguments resumes. ``--device`` picks where it trains (default ``auto``: CUDA
+when available). ``train(config)`` returns the test error (fraction) and the per-epoch history.
 
 References:
     Salimans et al. "Improved Techniques for Training GANs", NeurIPS 2016; openai/improved-gan.
@@ -24,8 +25,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from curiosity.runtime import configure_torch
-from curiosity.serialization import atomic_save, safe_load
+from curiosity.runtime import configure_torch, resolve_device
+from curiosity.serialization import atomic_save, safe_load, to_cpu
 from generative.gan.models import (
     CifarDiscriminator,
     CifarGenerator,
@@ -54,6 +55,7 @@ _RESUME_FREE = {
     "eval_every",
     "resume",
     "ensemble_size",
+    "device",  # checkpoints hold CPU tensors: a run may move between devices
     "epochs",  # training may be extended (the learning-rate schedule then follows the new total)
 }
 
@@ -119,6 +121,8 @@ class TrainGanConfig:
     """Directory of the data files (default: the loader's default)."""
     threads: int | None = None
     """Torch threads (default: $TORCH_THREADS, else all cores)."""
+    device: str = "auto"
+    """Where to train: auto (CUDA when available, else CPU), cpu, cuda or cuda:N."""
     progress: bool = True
     """Show a progress bar."""
 
@@ -147,6 +151,7 @@ class TrainGanConfig:
             raise ValueError(f"lr_decay_fraction must be in [0, 1], got {cfg.lr_decay_fraction!r}")
         if cfg.dataset not in ("mnist", "cifar10"):
             raise ValueError(f"dataset must be 'mnist' or 'cifar10', got {cfg.dataset!r}")
+        resolve_device(cfg.device)  # an unknown or absent device is named before any work
         return cfg
 
 
@@ -203,7 +208,7 @@ def save_sample_grid(generator: Generator, path: Path, n: int = 10, seed: int = 
     import matplotlib.image
 
     with torch.no_grad():
-        imgs = generator.sample(n * n, torch.Generator().manual_seed(seed))
+        imgs = generator.sample(n * n, torch.Generator().manual_seed(seed)).cpu()
     if imgs.dim() == 2:  # MNIST (N, 784) in [0, 1]
         side = math.isqrt(imgs.shape[1])
         imgs = imgs.view(-1, 1, side, side).repeat(1, 3, 1, 1)
@@ -222,8 +227,9 @@ def _train_member(
 ) -> tuple[SemiSupervisedGAN, dict]:
     x_train, y_train, x_test, y_test = data
     seed = cfg.seed + member
-    torch.manual_seed(seed)
-    D, G = build_models(cfg)
+    device = x_train.device
+    torch.manual_seed(seed)  # also seeds CUDA's generator (the noise layers draw there)
+    D, G = (model.to(device) for model in build_models(cfg))  # initialised on the CPU: the same everywhere
     gan = SemiSupervisedGAN(
         D,
         G,
@@ -249,6 +255,8 @@ def _train_member(
             )
         gan.load_state_dict(state["gan"])
         torch.set_rng_state(state["rng"])
+        if device.type == "cuda" and "cuda_rng" in state:
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
         record = state["record"]
     else:
         gan.initialize(x_train[torch.randperm(len(x_train))[:500]])
@@ -287,7 +295,10 @@ def _train_member(
         record["history"].append(entry)
         record["epoch"], record["seconds"] = epoch + 1, record["seconds"] + entry["seconds"]
         if ckpt is not None:
-            atomic_save({"gan": gan.state_dict(), "rng": torch.get_rng_state(), "record": record}, ckpt)
+            state = {"gan": gan.state_dict(), "rng": torch.get_rng_state(), "record": record}
+            if device.type == "cuda":
+                state["cuda_rng"] = torch.cuda.get_rng_state(device)
+            atomic_save(to_cpu(state), ckpt)
     bar.close()
     return gan, record
 
@@ -302,17 +313,20 @@ def train(config: TrainGanConfig) -> dict:
 
     Returns:
         ``{"test_error", "test_error_per_model", "epochs", "labels", "seconds", "seconds_per_epoch",
-        "history" (per member, per epoch), "sample_png"}``; errors are fractions.
+        "history" (per member, per epoch), "sample_png", "test_probs_per_model" (CPU tensors
+        ``(n_test, K)``), "test_labels"}``; errors are fractions.
     """
     cfg = config.resolved()
     configure_torch(cfg.threads)
-    x_train, y_train = load_dataset(cfg, "train")
-    x_test, y_test = load_dataset(cfg, "test")
-    labelled = select_labelled(y_train, cfg.labels_per_class, cfg.label_seed)
-    probs, errors, histories, seconds, gans = None, [], [], 0.0, []
+    device = resolve_device(cfg.device)
+    x_train, y_train = (t.to(device) for t in load_dataset(cfg, "train"))
+    x_test, y_test = (t.to(device) for t in load_dataset(cfg, "test"))
+    labelled = select_labelled(y_train.cpu(), cfg.labels_per_class, cfg.label_seed)
+    probs, errors, histories, seconds, gans, member_probs = None, [], [], 0.0, [], []
     for member in range(cfg.ensemble_size):
         gan, record = _train_member(cfg, member, (x_train, y_train, x_test, y_test), labelled)
         p = gan.classifier.predict_proba(x_test)
+        member_probs.append(p.cpu())
         probs = p if probs is None else probs + p
         errors.append((p.argmax(1) != y_test).float().mean().item())
         histories.append(record["history"])
@@ -331,6 +345,8 @@ def train(config: TrainGanConfig) -> dict:
         "seconds_per_epoch": seconds / (cfg.epochs * cfg.ensemble_size),
         "history": histories,
         "sample_png": str(sample_png) if sample_png else None,
+        "test_probs_per_model": member_probs,
+        "test_labels": y_test.cpu(),
     }
 
 

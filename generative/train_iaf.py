@@ -3,11 +3,13 @@
 ``python -m generative.train_iaf --posterior iaf --epochs 50`` (``--help`` lists every option).
 
 Training images are re-binarised (a Bernoulli sample of the intensities) every time a batch is drawn;
-the test set is binarised once with a fixed seed. Checkpoints are written atomically after every epoch
-and every ``checkpoint_minutes`` within one; a rerun of the same command resumes exactly where the last
-one stopped. At the end the (Polyak-averaged) model is scored on the test set: single-sample ELBO and
-the importance-weighted ``log p(x)`` with ``eval_samples`` samples, and ``samples.png`` /
-``reconstructions.png`` are written to ``out_dir``.
+the test set is binarised once with a fixed seed (both on the CPU, so a seed binarises alike on every
+device). ``--device`` picks where it trains (default ``auto``: CUDA when available). Checkpoints (CPU
+tensors: a run may move between devices) are written atomically after every epoch and every
+``checkpoint_minutes`` within one; a rerun of the same command resumes exactly where the last one stopped.
+At the end the (Polyak-averaged) model is scored on the test set: single-sample ELBO and the
+importance-weighted ``log p(x)`` with ``eval_samples`` samples, and ``samples.png`` / ``reconstructions.png``
+are written to ``out_dir``.
 
 References:
     Kingma et al. Improved Variational Inference with Inverse Autoregressive Flow. NeurIPS 2016.
@@ -27,8 +29,8 @@ import torch
 import tyro
 from tqdm import tqdm
 
-from curiosity.runtime import configure_torch
-from curiosity.serialization import atomic_save, safe_load
+from curiosity.runtime import configure_torch, resolve_device
+from curiosity.serialization import atomic_save, safe_load, to_cpu
 from generative.iaf_vae import IAFVAE
 from generative.mnist import load_mnist
 
@@ -106,6 +108,8 @@ class IAFTrainConfig:
     """Also checkpoint mid-epoch every this many minutes (0: only at epoch ends)."""
     progress: bool = True
     """Show tqdm progress bars."""
+    device: str = "auto"
+    """Where to train: auto (CUDA when available, else CPU), cpu, cuda or cuda:N."""
 
 
 def check_config(config: IAFTrainConfig) -> None:
@@ -129,6 +133,7 @@ def check_config(config: IAFTrainConfig) -> None:
         raise ValueError(
             f"free_bits_groups must divide latent_dim={config.latent_dim}, got {config.free_bits_groups}"
         )
+    resolve_device(config.device)
 
 
 def build_model(config: IAFTrainConfig | dict[str, Any]) -> IAFVAE:
@@ -220,6 +225,9 @@ def _resume(path: Path, config: IAFTrainConfig, model, ema, optimizer) -> dict[s
     ema.load_state_dict(state["ema"])
     optimizer.load_state_dict(state["optimizer"])
     torch.set_rng_state(state["torch_rng"])
+    device = next(model.parameters()).device
+    if device.type == "cuda" and "cuda_rng" in state:  # the reparameterisation noise is drawn there
+        torch.cuda.set_rng_state(state["cuda_rng"], device)
     return state
 
 
@@ -236,13 +244,15 @@ def train(config: IAFTrainConfig) -> dict[str, Any]:
         ValueError: a bad hyperparameter, or a checkpoint made with other model settings.
     """
     check_config(config)
+    device = resolve_device(config.device)
     torch.manual_seed(config.seed)
-    model = build_model(config)
+    model = build_model(config).to(device)  # initialised on the CPU: the same weights on every device
     ema = copy.deepcopy(model).requires_grad_(False)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     out_dir = Path(config.out_dir)
     ckpt = Path(config.checkpoint) if config.checkpoint else out_dir / "checkpoint.pt"
-    train_x, test_x = load_data(config)
+    train_x, test_x = load_data(config)  # training images stay on the CPU, binarised there batch by batch
+    test_x = test_x.to(device)
     steps_per_epoch = math.ceil(len(train_x) / config.batch_size)
     total_steps, warmup_steps = steps_per_epoch * config.epochs, config.kl_warmup_epochs * steps_per_epoch
     data_rng = torch.Generator().manual_seed(config.seed + 1)
@@ -256,14 +266,14 @@ def train(config: IAFTrainConfig) -> dict[str, Any]:
         data_rng.set_state(state["data_rng"])
 
     def save() -> None:
-        atomic_save(
-            {
-                "config": dataclasses.asdict(config), "model": model.state_dict(), "ema": ema.state_dict(),
-                "optimizer": optimizer.state_dict(), "torch_rng": torch.get_rng_state(),
-                "data_rng": data_rng.get_state(), **run,
-            },
-            ckpt,
-        )
+        state = {
+            "config": dataclasses.asdict(config), "model": model.state_dict(), "ema": ema.state_dict(),
+            "optimizer": optimizer.state_dict(), "torch_rng": torch.get_rng_state(),
+            "data_rng": data_rng.get_state(), **run,
+        }
+        if device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state(device)
+        atomic_save(to_cpu(state), ckpt)
 
     last_save = time.time()
     while run["epoch"] < config.epochs:
@@ -278,7 +288,7 @@ def train(config: IAFTrainConfig) -> dict[str, Any]:
         bar = tqdm(range(part["next_batch"], len(batches)), f"epoch {run['epoch'] + 1}/{config.epochs}",
                    disable=not config.progress, leave=False)
         for b in bar:
-            x = torch.bernoulli(train_x[batches[b]], generator=data_rng)
+            x = torch.bernoulli(train_x[batches[b]], generator=data_rng).to(device)
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(config, run["step"], total_steps)
             kl_weight = min(1.0, run["step"] / warmup_steps) if warmup_steps else 1.0
@@ -290,7 +300,8 @@ def train(config: IAFTrainConfig) -> dict[str, Any]:
             optimizer.step()
             _update_ema(ema, model, config.ema_decay, run["step"])
             run["step"] += 1
-            part["totals"] += torch.stack([out["elbo"].detach(), out["kl"].detach(), torch.tensor(1.0)])
+            step_totals = [out["elbo"].detach().cpu(), out["kl"].detach().cpu(), torch.tensor(1.0)]
+            part["totals"] += torch.stack(step_totals)
             bar.set_postfix(elbo=f"{out['elbo'].item():.2f}", kl=f"{out['kl'].item():.2f}")
             if config.checkpoint_minutes and time.time() - last_save > 60 * config.checkpoint_minutes:
                 run["partial"] = {
@@ -332,11 +343,12 @@ def _finish(config: IAFTrainConfig, ema: IAFVAE, test_x: torch.Tensor, run: dict
     """Images, test ELBO and importance-weighted log p(x) of the averaged model; writes metrics.json."""
     ema.eval()
     torch.manual_seed(config.seed)
-    save_images(ema.sample(100, torch.Generator().manual_seed(config.seed)), out_dir / "samples.png", 10)
+    samples = ema.sample(100, torch.Generator().manual_seed(config.seed)).cpu()
+    save_images(samples, out_dir / "samples.png", 10)
     cols = min(10, len(test_x))
     rows = min(5, len(test_x) // cols)
     originals = test_x[: rows * cols]
-    pairs = torch.stack([originals, ema.reconstruct(originals)]).view(2, rows, cols, 1, 28, 28)
+    pairs = torch.stack([originals, ema.reconstruct(originals)]).view(2, rows, cols, 1, 28, 28).cpu()
     # a row of test images, then their reconstructions, and so on
     save_images(pairs.transpose(0, 1).reshape(-1, 1, 28, 28), out_dir / "reconstructions.png", 2 * rows)
     metrics: dict[str, Any] = {

@@ -10,7 +10,9 @@ generator must be pushed to keep the codes recoverable.
 Everything needed to resume exactly (weights, optimisers, the latent sampler's state, the data order,
 history, elapsed time) is checkpointed atomically to ``out_dir/checkpoint.pt`` every
 ``checkpoint_every`` iterations; rerunning the same command continues from there (and ``--iterations``
-larger than before trains longer). Latent traversals are written as ``out_dir/traversal_c{j}.png``.
+larger than before trains longer; the checkpoint holds CPU tensors, so a run may move between devices).
+``--device`` picks where it trains (default ``auto``: CUDA when available). Latent traversals are written as
+``out_dir/traversal_c{j}.png``.
 
 References:
     Chen et al., "InfoGAN", NeurIPS 2016 (https://arxiv.org/abs/1606.03657), section 5 and appendix C.1.
@@ -30,8 +32,8 @@ import torch.nn.functional as F
 import tyro
 from tqdm import tqdm
 
-from curiosity.runtime import configure_torch
-from curiosity.serialization import atomic_save, safe_load
+from curiosity.runtime import configure_torch, resolve_device
+from curiosity.serialization import atomic_save, safe_load, to_cpu
 from generative.infogan import InfoGAN, LatentSample, LatentSpec, MIBound, mutual_information_bound
 from generative.infogan.figures import save_traversals
 from generative.mnist import load_mnist
@@ -108,6 +110,8 @@ class InfoGANConfig:
     """Show a tqdm progress bar."""
     threads: int | None = None
     """Torch intra-op threads (None: $TORCH_THREADS, else all cores)."""
+    device: str = "auto"
+    """Where to train: auto (CUDA when available, else CPU), cpu, cuda or cuda:N."""
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad hyperparameter."""
@@ -131,6 +135,7 @@ class InfoGANConfig:
             raise ValueError(
                 f"train_images must be >= batch_size ({self.batch_size}), got {self.train_images}"
             )
+        resolve_device(self.device)
 
     def spec(self) -> LatentSpec:
         """The latent spec these settings describe."""
@@ -298,7 +303,8 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
     """
     config.validate()
     configure_torch(config.threads)
-    model = config.build_model()
+    device = resolve_device(config.device)
+    model = config.build_model().to(device)  # initialised on the CPU: the same weights on every device
     opt_d, opt_g = make_optimizers(model, config)
     latent_rng = torch.Generator().manual_seed(config.seed + 12345)
     history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
@@ -317,11 +323,12 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
     images, _ = load_mnist("train", config.mnist_dir)
     if config.train_images is not None:
         images = images[: config.train_images]
+    images = images.to(device)
     sampler = EpochSampler(len(images), config.batch_size, config.seed)
 
     def checkpoint(iteration: int) -> list[Path]:
         atomic_save(
-            {
+            to_cpu({
                 "format": "infogan-v1",
                 "iteration": iteration,
                 "elapsed_s": elapsed,
@@ -332,7 +339,7 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
                 "opt_g": opt_g.state_dict(),
                 "latent_rng": latent_rng.get_state(),
                 "history": history,
-            },
+            }),
             path,
         )
         return save_traversals(model, config.out_dir, seed=config.seed) if config.figures else []
@@ -343,7 +350,7 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
     tic, cpu_tic = time.perf_counter(), time.process_time()
     for it in range(start, config.iterations):
         real = images[sampler.indices(it)].unsqueeze(1).float() / 255.0
-        latent = model.spec.sample(config.batch_size, latent_rng)
+        latent = model.spec.sample(config.batch_size, latent_rng).to(device)  # drawn on the CPU
         for key, value in train_step(model, opt_d, opt_g, real, latent, config).items():
             history[key].append(value)
         if not all(math.isfinite(v[-1]) for v in history.values()):

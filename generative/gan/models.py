@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from curiosity.networks import module_device
 from generative.gan.layers import (
     GaussianNoise,
     MinibatchDiscrimination,
@@ -87,8 +88,14 @@ class Generator(nn.Module):
     image_shape: tuple[int, ...]
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``U[0, 1)`` noise of shape ``(n, noise_dim)`` (as their Theano code)."""
-        return torch.rand(n, self.noise_dim, generator=generator)
+        """``U[0, 1)`` noise of shape ``(n, noise_dim)`` (as their Theano code), on the model's device.
+
+        Drawn on ``generator``'s device (the global CPU generator when ``None``), then moved: a seed gives the
+        same noise on every device.
+        """
+        source = generator.device if generator is not None else torch.device("cpu")
+        noise = torch.rand(n, self.noise_dim, generator=generator, device=source)
+        return noise.to(module_device(self))
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` generated images (differentiable)."""

@@ -38,7 +38,7 @@ def traversal_grid(model: InfoGAN, code: int, values: torch.Tensor, noise: torch
     was_training = model.generator.training
     model.generator.eval()
     try:
-        return model.generate(model.spec.traversal(code, values, noise))
+        return model.generate(model.spec.traversal(code, values, noise)).cpu()
     finally:
         model.generator.train(was_training)
 

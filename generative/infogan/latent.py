@@ -33,6 +33,10 @@ class LatentSample(NamedTuple):
     categorical: torch.Tensor
     continuous: torch.Tensor
 
+    def to(self, device: torch.device | str) -> LatentSample:
+        """The same sample on ``device``."""
+        return LatentSample(*(t.to(device) for t in self))
+
 
 @dataclass(frozen=True)
 class LatentSpec:

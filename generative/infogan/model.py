@@ -12,6 +12,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from curiosity.networks import module_device
 from generative.infogan.latent import LatentSample, LatentSpec
 from generative.infogan.mutual_info import QOutput, check_std_mode, split_q_params
 from generative.infogan.networks import IMAGE_SHAPE, DiscriminatorQ, Generator
@@ -95,8 +96,9 @@ class InfoGAN(nn.Module):
         self.discriminator = DiscriminatorQ(q_dim, channels, hidden, q_hidden, leak)
 
     def generate(self, latent: LatentSample) -> torch.Tensor:
-        """``LatentSample`` of ``batch`` -> ``(batch, 1, 28, 28)`` images in [0, 1] (differentiable)."""
-        return self.generator(self.spec.join(latent))
+        """``LatentSample`` of ``batch`` -> ``(batch, 1, 28, 28)`` images in [0, 1] (differentiable), on the
+        generator's device (the latent is moved there)."""
+        return self.generator(self.spec.join(latent).to(module_device(self.generator)))
 
     def discriminate(self, images: torch.Tensor) -> tuple[torch.Tensor, QOutput]:
         """``(batch, 1, 28, 28)`` images -> ``(batch,)`` D logits and Q's :class:`QOutput`."""
@@ -117,19 +119,23 @@ class InfoGAN(nn.Module):
 
         Returns:
             :class:`Codes` with ``probs`` ``(batch, K_i)`` per categorical code, ``labels``
-            ``(batch, n_categorical)`` and ``means`` ``(batch, continuous)``.
+            ``(batch, n_categorical)`` and ``means`` ``(batch, continuous)``, on the model's device.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        images = to_images(images)
+        images, device = to_images(images), module_device(self.discriminator)
         was_training = self.discriminator.training
         self.discriminator.eval()
         try:
-            outputs = [self.discriminate(chunk)[1] for chunk in images.split(batch_size)]
+            outputs = [self.discriminate(chunk.to(device))[1] for chunk in images.split(batch_size)]
         finally:
             self.discriminator.train(was_training)
         probs = tuple(
             torch.cat([o.logits[i] for o in outputs]).softmax(1) for i in range(self.spec.n_categorical)
         )
-        labels = torch.stack([p.argmax(1) for p in probs], 1) if probs else torch.zeros(len(images), 0).long()
+        labels = (
+            torch.stack([p.argmax(1) for p in probs], 1)
+            if probs
+            else torch.zeros(len(images), 0, dtype=torch.long, device=device)
+        )
         return Codes(probs, labels, torch.cat([o.mean for o in outputs]))

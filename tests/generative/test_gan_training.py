@@ -157,6 +157,8 @@ def test_bad_hyperparameters_raise() -> None:
         TrainGanConfig(lr_decay_fraction=1.5).resolved()
     with pytest.raises(ValueError, match="epochs must be >= 1"):
         TrainGanConfig(epochs=0).resolved()
+    with pytest.raises(ValueError, match=r"device must be 'auto' \(CUDA when available, .* got 'gpu'"):
+        TrainGanConfig(device="gpu").resolved()
 
 
 def test_linear_decay_lr() -> None:
@@ -252,3 +254,22 @@ def test_cifar10_loader_refuses_code_in_pickles(tmp_path) -> None:
         pickle.dump({b"data": Evil(), b"labels": [0]}, f)
     with pytest.raises(pickle.UnpicklingError, match="refusing"):
         load_cifar10("test", tmp_path, download=False)
+
+
+def test_the_device_may_change_between_a_run_and_its_resumption(tmp_path) -> None:
+    full = train(_tiny(tmp_path / "a", lr_decay_fraction=0.0, device="cpu"))
+    assert full["test_probs_per_model"][0].shape == (200, 10) and full["test_labels"].shape == (200,)
+    errors = (full["test_probs_per_model"][0].argmax(1) != full["test_labels"]).float().mean().item()
+    assert errors == full["test_error_per_model"][0]
+    train(_tiny(tmp_path / "b", epochs=1, lr_decay_fraction=0.0, device="cpu"))
+    resumed = train(_tiny(tmp_path / "b", lr_decay_fraction=0.0, device="auto"))
+    assert resumed["test_error"] == full["test_error"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_run_started_on_cuda_resumes_on_the_cpu(tmp_path) -> None:
+    train(_tiny(tmp_path, epochs=1, device="cuda"))
+    state = safe_load(tmp_path / "ckpt" / "member0.pt")
+    assert "cuda_rng" in state and all(t.device.type == "cpu" for t in state["gan"]["discriminator"].values())
+    resumed = train(_tiny(tmp_path, device="cpu"))
+    assert len(resumed["history"][0]) == 2 and 0.0 <= resumed["test_error"] <= 1.0

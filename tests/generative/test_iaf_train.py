@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import struct
 from pathlib import Path
 
@@ -111,6 +112,7 @@ def test_resume_with_other_model_settings_raises(tmp_path):
         ({"free_bits_groups": 3}, "free_bits_groups must divide latent_dim"),
         ({"posterior": "maf"}, "posterior must be one of"),
         ({"iaf_depth": 0}, "iaf_depth must be >= 1"),
+        ({"device": "cuda:x"}, r"device must be 'auto' \(CUDA when available, else CPU\), .* got 'cuda:x'"),
     ],
 )
 def test_bad_config_raises(tmp_path, kwargs, match):
@@ -125,8 +127,9 @@ def test_benchmark_smoke(tmp_path, monkeypatch):
     monkeypatch.setattr(iaf_mnist, "MODELS", {k: {**v, **TINY} for k, v in iaf_mnist.MODELS.items()})
     config = iaf_mnist.IAFBenchmarkConfig(
         epochs=1, importance_samples=3, checkpoint_dir=str(tmp_path / "ckpt"),
-        results_dir=str(tmp_path / "res"),
+        results_dir=str(tmp_path / "res"), device="cpu",
     )
+    assert iaf_mnist.model_config("iaf", config).device == "cpu"
     summary = iaf_mnist.run(config)
     for key in ("nll_diagonal", "nll_iaf", "importance_samples", "minutes_each", "epochs"):
         assert key in summary
@@ -135,3 +138,11 @@ def test_benchmark_smoke(tmp_path, monkeypatch):
     assert (res / "iaf_mnist.md").read_text().startswith("# VAE with inverse autoregressive flow")
     assert (res / "iaf_mnist_iaf_samples.png").is_file()
     assert iaf_mnist.run(config)["nll_iaf"] == summary["nll_iaf"]  # finished models are reused
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_run_started_on_cuda_resumes_on_the_cpu(tmp_path):
+    first = train(_config(tmp_path, epochs=1, device="cuda"))
+    resumed = train(_config(tmp_path, epochs=2, device="cpu"))
+    assert resumed["epochs"] == 2 and resumed["history"][0] == first["history"][0]
+    assert math.isfinite(resumed["test_nll"])

@@ -180,6 +180,7 @@ def test_bad_arguments_raise(make, match):
         ("lambda_continuous", float("nan"), "lambda_continuous must be a finite number >= 0"),
         ("train_images", 10, "train_images must be >= batch_size"),
         ("checkpoint_every", 0, "checkpoint_every must be > 0"),
+        ("device", "tpu", r"device must be 'auto' \(CUDA when available, else CPU\), .* got 'tpu'"),
     ],
 )
 def test_bad_config_raises(tmp_path: Path, field, value, match):
@@ -234,7 +235,7 @@ def test_resume_continues_exactly(tmp_path: Path):
 def test_command_smoke(tmp_path: Path, monkeypatch, capsys):
     argv = ["train_infogan", "--out-dir", str(tmp_path), "--iterations", "2", "--batch-size", "4"]
     argv += ["--train-images", "8", "--channels", "4", "--hidden", "8", "--q-hidden", "4", "--no-progress"]
-    argv += ["--categorical", "3", "4", "--continuous", "1", "--threads", "1"]
+    argv += ["--categorical", "3", "4", "--continuous", "1", "--threads", "1", "--device", "cpu"]
     monkeypatch.setattr(sys, "argv", argv)
     main()
     assert "trained 2 iterations" in capsys.readouterr().out
@@ -243,6 +244,7 @@ def test_command_smoke(tmp_path: Path, monkeypatch, capsys):
 
 def test_benchmark_smoke_and_skips_finished_seeds(tmp_path: Path, monkeypatch):
     argv = ["infogan_mnist", "--seeds", "3", "--iterations", "1", "--no-progress", "--threads", "1"]
+    argv += ["--device", "cpu"]
     argv += ["--checkpoint-root", str(tmp_path / "ck"), "--results-dir", str(tmp_path / "res")]
     monkeypatch.setattr(sys, "argv", argv)
     tiny = functools.partial(InfoGANConfig, batch_size=8, train_images=64, channels=4, hidden=8, q_hidden=4)
@@ -260,3 +262,12 @@ def test_benchmark_smoke_and_skips_finished_seeds(tmp_path: Path, monkeypatch):
     infogan_mnist.main()
     summary = json.loads((tmp_path / "res" / "infogan_mnist.json").read_text())
     assert summary["figures"] == ["infogan_mnist_traversal_c0.png", "infogan_mnist_traversal_c1.png"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_run_started_on_cuda_resumes_on_the_cpu(tmp_path: Path):
+    on_gpu = train(short_config(tmp_path, iterations=3, device="cuda"))
+    assert next(on_gpu["model"].parameters()).device.type == "cuda"
+    resumed = train(short_config(tmp_path, iterations=6, resume=True, device="cpu"))
+    assert resumed["iterations"] == 6 and next(resumed["model"].parameters()).device.type == "cpu"
+    assert resumed["history"]["d_loss"][:3] == on_gpu["history"]["d_loss"]

@@ -58,7 +58,7 @@ def test_to_cpu_keeps_cpu_states_as_they_are():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_to_cpu_moves_a_module_state_and_keeps_its_metadata():
+def test_to_cpu_moves_a_cuda_module_state_and_keeps_its_metadata():
     module = torch.nn.BatchNorm1d(3).cuda()
     state = to_cpu({"module": module.state_dict(), "steps": [torch.ones(1, device="cuda"), 4]})
     assert all(t.device.type == "cpu" for t in state["module"].values())

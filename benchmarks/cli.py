@@ -1,6 +1,6 @@
 """The curiosity command.
 
-    curiosity demo                     PPO with and without VIME on SparseMountainCar-v0 (table + plots)
+    curiosity demo                     PPO with and without VIME on SparseMountainCar-v1 (table + plots)
     curiosity train --env ID ...       train one agent (agents.cli.TrainArgs)
     curiosity evaluate --run DIR       evaluate a saved run
     curiosity bench run SUITE ...      run a benchmark suite (local processes or Ray)

@@ -1,4 +1,4 @@
-"""``curiosity demo``: PPO with and without VIME on SparseMountainCar-v0, a table and two plots.
+"""``curiosity demo``: PPO with and without VIME on SparseMountainCar-v1, a table and two plots.
 
 Runs the ``quick`` suite (:mod:`benchmarks.suites`) with the local runner, writes its report
 (``report.md``, ``summary.json``, learning curves, state visitation) and prints the table.

@@ -88,8 +88,8 @@ def test_registered_suites():
         elif job.bonus == "simhash":
             assert job.settings["bonus_kwargs"] == {} and job.settings["eta"] == 0.01
     quick = expand("quick")
-    assert [j.run_id for j in quick] == ["SparseMountainCar-v0/none/seed0", "SparseMountainCar-v0/vime/seed0",
-                                         "SparseMountainCar-v0/none/seed1", "SparseMountainCar-v0/vime/seed1"]
+    assert [j.run_id for j in quick] == ["SparseMountainCar-v1/none/seed0", "SparseMountainCar-v1/vime/seed0",
+                                         "SparseMountainCar-v1/none/seed1", "SparseMountainCar-v1/vime/seed1"]
     assert all(j.total_timesteps == 100_000 for j in quick)
 
 

@@ -97,7 +97,8 @@ class FrameVAE(StateEncoder):
         z = mu
         kl = torch.zeros((), device=mu.device)
         if self.variational:
-            z = mu + log_sigma.exp() * torch.randn(mu.shape, generator=self.generator)
+            eps = torch.randn(mu.shape, generator=self.generator).to(mu.device)  # same draws on any device
+            z = mu + log_sigma.exp() * eps
             kl = (0.5 * (mu.pow(2) + (2 * log_sigma).exp() - 1) - log_sigma).sum(1).mean()
         logits = self.decoder(z)
         rec = F.binary_cross_entropy_with_logits(logits, images, reduction="none").flatten(1).sum(1).mean()

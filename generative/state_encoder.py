@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from curiosity.networks import check_int, image_layout, unique_rows
+from curiosity.networks import check_int, image_layout, module_device, unique_rows
 
 #: BT.601 luma weights, for grey frames
 LUMA = (0.299, 0.587, 0.114)
@@ -92,6 +92,8 @@ class StateEncoder(nn.Module):
     def frames_to_images(self, frames: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Raw frames ``(B, *frame_shape)`` to model images ``(B * frame_stack, c, S, S)`` in ``[0, 1]``.
 
+        The frames are moved to the encoder's device.
+
         Raises:
             ValueError: frames of another shape.
         """
@@ -101,7 +103,7 @@ class StateEncoder(nn.Module):
                 f"frames must have shape (batch, {', '.join(map(str, self.frame_shape))}), "
                 f"got {tuple(x.shape)}"
             )
-        x = x.float() / self.input_range
+        x = x.to(module_device(self)).float() / self.input_range
         if x.dim() == 3:
             x = x.unsqueeze(1)
         elif self.channels_last:

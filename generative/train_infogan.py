@@ -219,6 +219,7 @@ def train_step(
         Scalars: ``d_loss``, ``g_loss`` (GAN parts), ``mi_categorical`` and ``mi_continuous`` (the L_I
         terms summed over codes, measured in the D/Q step), ``d_real`` and ``d_fake`` (mean D outputs).
     """
+    latent = latent.to(real.device)  # Q's targets, where its outputs are
     fake = model.generate(latent)
     # D/Q step: min_D,Q  BCE(D(x), 1) + BCE(D(G(z, c)), 0) - lambda L_I(G, Q)
     d_real, _ = model.discriminate(real)
@@ -350,7 +351,7 @@ def train(config: InfoGANConfig) -> dict[str, Any]:
     tic, cpu_tic = time.perf_counter(), time.process_time()
     for it in range(start, config.iterations):
         real = images[sampler.indices(it)].unsqueeze(1).float() / 255.0
-        latent = model.spec.sample(config.batch_size, latent_rng).to(device)  # drawn on the CPU
+        latent = model.spec.sample(config.batch_size, latent_rng)  # drawn on the CPU
         for key, value in train_step(model, opt_d, opt_g, real, latent, config).items():
             history[key].append(value)
         if not all(math.isfinite(v[-1]) for v in history.values()):

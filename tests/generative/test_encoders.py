@@ -186,3 +186,22 @@ def test_a_stacked_rollout_encodes_each_frame_once_with_the_same_features(frames
     expected = encoder(rollout)  # with gradients: every frame encoded, no deduplication
     assert seen[1:] == [18]
     torch.testing.assert_close(deduplicated, expected.detach())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("name", list(SMALL))
+def test_every_encoder_trains_online_inside_a_cuda_bonus(name, frames):
+    from gymnasium import spaces
+
+    from curiosity import LatentVIME
+
+    obs_space, act_space = spaces.Box(0, 255, frames.shape[1:], np.uint8), spaces.Box(-1.0, 1.0, (1,))
+    bonus = LatentVIME(obs_space, act_space, encoder=small(name, frames.shape[1:]), encoder_updates="online",
+                       encoder_steps=2, encoder_batch_size=8, n_updates=5, min_pool_size=1, seed=0,
+                       device="cuda")  # fmt: skip
+    assert all(p.device.type == "cuda" for p in bonus.encoder.parameters())
+    actions = np.zeros((16, 1), dtype=np.float32)
+    bonus.add(frames[:16], actions, frames[1:17])
+    metrics = bonus.train()
+    assert any(key.startswith("encoder/") for key in metrics)
+    assert np.isfinite(bonus.compute(frames[:16], actions, frames[1:17])).all()

@@ -51,7 +51,7 @@ def main() -> None:
 
     obs_space = spaces.Box(-np.inf, np.inf, (OBS_DIM,), dtype=np.float32)
     act_space = spaces.Box(-1.0, 1.0, (ACT_DIM,), dtype=np.float32)
-    vime = VIME(obs_space, act_space, hidden_sizes=(32, 32), n_updates=args.n_updates, seed=0)
+    vime = VIME(obs_space, act_space, hidden_sizes=(32, 32), n_updates=args.n_updates, seed=0, device="cpu")
     rng = np.random.default_rng(0)
     checkpoints: dict[str, float] = {"start_mib": rss_mib()}
     start = time.perf_counter()

@@ -117,7 +117,7 @@ def time_updates(
     bonuses = {}
     for name, fast in (("reference", False), ("fast", True)):
         bonus = VIME(env.observation_space, env.action_space, hidden_sizes=hidden_sizes, n_updates=n_updates,
-                     seed=seed, fast_training=fast)  # fmt: skip
+                     seed=seed, fast_training=fast, device="cpu")  # fmt: skip
         bonus.add(obs, actions, next_obs)
         bonus.train()  # warm-up
         bonuses[name] = bonus

@@ -205,7 +205,7 @@ def measure(name: str, kind: str, config: str, rollout: dict, rllte: Any, repeat
             kwargs.update(batch_size=256, gradient_steps=max(1, rollout["dones"].size // 256))
     row: dict[str, Any] = {"bonus": name, "kind": kind, "config": config, "ours_kwargs": _jsonable(kwargs)}
     try:
-        ours = make_bonus(name, obs_space, act_space, **kwargs)
+        ours = make_bonus(name, obs_space, act_space, **kwargs, device="cpu")  # as rllte's, below
         peer = getattr(rllte, RLLTE_CLASS[name])(_FakeVecEnv(kind, rollout["dones"].shape[1]), device="cpu")
     except Exception as error:
         return {**row, "error": f"{type(error).__name__}: {error}"}
@@ -259,6 +259,7 @@ def agreement(rllte: Any, kind: str, rollout: dict[str, np.ndarray]) -> dict[str
         ridge=peer.ridge,
         eta=1.0,
         seed=0,
+        device="cpu",
     )
     theirs = peer.compute(rllte_samples(rollout), sync=False).numpy()
     batch = (flat(rollout["obs"]), flat(rollout["actions"]), flat(rollout["next_obs"]))
@@ -276,6 +277,7 @@ def agreement(rllte: Any, kind: str, rollout: dict[str, np.ndarray]) -> dict[str
         decay=0.0,
         eta=1.0,
         seed=0,
+        device="cpu",
     )
     samples = rllte_samples(rollout)
     for t in range(samples["rewards"].shape[0]):

@@ -93,7 +93,7 @@ def stack(transitions: list[tuple[Any, Any, Any]], n: int) -> tuple[np.ndarray, 
 
 def bonus_cost(name: str, batch: tuple[np.ndarray, ...], spaces_of: gym.Env, repeats: int, **kwargs) -> dict:
     """Milliseconds per transition of ``compute`` and ``add`` for a freshly built bonus."""
-    bonus = make_bonus(name, spaces_of.observation_space, spaces_of.action_space, **kwargs)
+    bonus = make_bonus(name, spaces_of.observation_space, spaces_of.action_space, device="cpu", **kwargs)
     bonus.add(*batch)
     bonus.train()
     n = len(batch[0])

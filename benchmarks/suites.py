@@ -15,6 +15,7 @@ Registered suites (:data:`SUITES`, :func:`get_suite`):
 | suite | tasks | methods | seeds |
 | --- | --- | --- | --- |
 | ``vime-paper`` | the paper's sparse MountainCar, CartPoleSwingup, HalfCheetah (-v1), TRPO | none, vime | 5 |
+| ``eta-grid`` | SparseMountainCar-v1, PPO, 300k steps | none; every bonus at eta 1e-4, 1e-3, 1e-2 | 3 |
 | ``vime-sparse`` | the four sparse VIME tasks | none, vime, rnd, icm, disagreement, simhash | 5 |
 | ``quick`` | SparseMountainCar-v0, 100k steps | none, vime | 2 |
 | ``vime-pixels`` | pixel SparseMountainCar, MiniGrid DoorKey | none, vime-latent, rnd | 3 |
@@ -296,8 +297,31 @@ def _vime_paper() -> Suite:
                  description="the VIME paper's sparse tasks and protocol: TRPO with and without VIME")
 
 
+#: the scales every bonus is tried at before the comparison of bonuses (one grid for all)
+ETA_GRID = (1e-4, 1e-3, 1e-2)
+#: the bonuses compared on the paper's vector tasks
+COMPARED_BONUSES = ("vime", "rnd", "icm", "disagreement", "simhash", "e3b", "re3", "ride", "ngu")
+
+
+def grid_method(bonus: str, eta: float) -> str:
+    """The method name of ``bonus`` at ``eta`` in the ``eta-grid`` suite, e.g. ``rnd-eta0.001``."""
+    return f"{bonus}-eta{eta:g}"
+
+
+def _eta_grid() -> Suite:
+    """A fair scale for every bonus: each at every eta of :data:`ETA_GRID` on SparseMountainCar-v1 with the
+    demo's PPO, 300k steps (no bonus finds the goal in 200k steps there; VIME and RND within ~20k), 3 seeds,
+    beside no bonus. ``python -m benchmarks.eta_grid`` then picks each bonus's eta by one rule, fixed before
+    any result: the lowest median steps to the first reward (never = the budget), then the most seeds
+    holding it, then the highest final return."""
+    task = TaskSpec("SparseMountainCar-v1", "ppo", 300_000, algo_kwargs=PPO_MOUNTAIN_CAR)
+    methods = tuple(MethodSpec(grid_method(b, eta), b, eta=eta) for b in COMPARED_BONUSES for eta in ETA_GRID)
+    return Suite("eta-grid", (task,), (MethodSpec("none", "none"), *methods), seeds=3,
+                 description="every bonus at eta 1e-4, 1e-3, 1e-2 on the paper's MountainCar (PPO, 300k)")
+
+
 #: name -> suite
-SUITES: dict[str, Suite] = {suite.name: suite for suite in (_vime_paper(), _vime_sparse(), _quick())}
+SUITES: dict[str, Suite] = {s.name: s for s in (_vime_paper(), _vime_sparse(), _quick(), _eta_grid())}
 
 
 def get_suite(name: str | Suite) -> Suite:

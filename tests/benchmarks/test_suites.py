@@ -7,7 +7,7 @@ from benchmarks.suites import SUITES, MethodSpec, Suite, TaskSpec, get_suite, me
 
 
 def test_unknown_suite_lists_the_known_ones():
-    known = r"\['quick', 'vime-paper', 'vime-pixels', 'vime-sparse'\]"
+    known = r"\['eta-grid', 'quick', 'vime-paper', 'vime-pixels', 'vime-sparse'\]"
     with pytest.raises(ValueError, match=r"unknown suite 'nope'.*" + known):
         get_suite("nope")
     with pytest.raises(ValueError, match="unknown suite"):

@@ -189,12 +189,18 @@ class IntrinsicBonus(abc.ABC):
                 f"batch sizes differ: obs {n}, actions {actions.shape[0]}, next_obs {next_obs.shape[0]}"
             )
         act = encode_actions(actions, self.action_space, self.device)
-        obs_t = torch.as_tensor(obs, dtype=torch.float32, device=self.device)
-        next_t = torch.as_tensor(next_obs, dtype=torch.float32, device=self.device)
+        obs_t, next_t = self._obs_tensor(obs), self._obs_tensor(next_obs)
         for name, t in (("obs", obs_t), ("actions", act), ("next_obs", next_t)):
-            if not torch.isfinite(t).all():
+            if t.is_floating_point() and not torch.isfinite(t).all():
                 raise ValueError(f"{name} contains NaN or infinite values")
         return obs_t, act, next_t
+
+    def _obs_tensor(self, arr: np.ndarray) -> torch.Tensor:
+        """``uint8`` frames stay bytes (each network converts the chunk it reads, once); the rest float32."""
+        if not arr.flags.writeable:  # torch would share a read-only buffer
+            arr = arr.copy()
+        frames = arr.dtype == np.uint8 and len(self.observation_space.shape) > 1
+        return torch.as_tensor(arr, dtype=None if frames else torch.float32, device=self.device)
 
 
 class StdNormalizedBonus(IntrinsicBonus):

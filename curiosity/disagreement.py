@@ -42,8 +42,10 @@ from curiosity.networks import (
     check_sizes,
     flat_output_dim,
     image_encoder,
+    in_chunks,
     is_image_space,
     resolve_seed,
+    rows_per_chunk,
     seeded,
     storage_dtype,
 )
@@ -148,6 +150,7 @@ class Disagreement(LearnedBonus):
             self.feature_dim = (
                 flat_output_dim(self.encoder, obs_shape) if self.encoder is not None else self.obs_dim
             )
+            self.encode_rows = rows_per_chunk(self.encoder, obs_shape) if self.encoder is not None else 0
             self.models = ensemble_mlp(
                 self.n_models, self.feature_dim + self.action_dim, self.hidden_sizes, self.feature_dim
             ).to(self.device)
@@ -163,9 +166,10 @@ class Disagreement(LearnedBonus):
     # -- maths ----------------------------------------------------------------------------------------
     def features(self, obs: torch.Tensor) -> torch.Tensor:
         """``phi(obs)`` without gradient, shape ``(batch, feature_dim)``."""
+        if self.encoder is None:
+            return obs.float().flatten(1)
         with torch.no_grad():
-            obs = obs.float()
-            return self.encoder(obs).flatten(1) if self.encoder is not None else obs.flatten(1)
+            return in_chunks(lambda x: self.encoder(x.float()).flatten(1), obs, self.encode_rows)
 
     def predict(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """Every member's next-feature prediction, ``(K, batch, feature_dim)``.

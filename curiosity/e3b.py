@@ -51,10 +51,12 @@ from curiosity.inverse_dynamics import InverseDynamics, feature_map
 from curiosity.networks import (
     RingPool,
     check_encoder,
+    check_encoder_arch,
     check_float,
     check_int,
     check_sizes,
     check_state_keys,
+    cnn_keywords,
     resolve_seed,
     seeded,
     storage_dtype,
@@ -99,6 +101,10 @@ class E3B(EpisodicBonus):
         hidden_sizes: hidden widths of the default vector ``phi`` (ELU).
         hidden_dim: hidden width of the inverse head (theirs: 256).
         encoder: optional ``phi``, any module ``(batch, *obs_shape) -> (batch, ...)`` (trained, flattened).
+        encoder_arch: the CNN that reads frames: ``"paper"`` (ICM's ELU convolutions), ``"nature"``
+            (the Nature DQN convolutions with ReLU, rllte's default encoder) or ``"universe"`` (ICM's
+            four ELU convolutions), then a linear layer to ``feature_dim``. Ignored for vectors and with
+            ``encoder``.
         ridge: ``lambda`` of ``C_0 = lambda I`` (theirs: 0.1).
         learning_rate: Adam learning rate (theirs: 1e-4).
         buffer_size: FIFO capacity of stored transitions.
@@ -131,6 +137,7 @@ class E3B(EpisodicBonus):
         hidden_sizes: Sequence[int] = (256,),
         hidden_dim: int = 256,
         encoder: nn.Module | None = None,
+        encoder_arch: str = "paper",
         ridge: float = 0.1,
         learning_rate: float = 1e-4,
         buffer_size: int = 10_000,
@@ -147,6 +154,7 @@ class E3B(EpisodicBonus):
         self.hidden_sizes = check_sizes("hidden_sizes", hidden_sizes)
         self.hidden_dim = check_int("hidden_dim", hidden_dim)
         check_encoder(encoder)
+        self.encoder_arch = check_encoder_arch(encoder_arch)
         self.ridge = check_float("ridge", ridge)
         self.learning_rate = check_float("learning_rate", learning_rate)
         self.batch_size = check_int("batch_size", batch_size)
@@ -156,9 +164,12 @@ class E3B(EpisodicBonus):
         self.init_normalization(normalize_bonus)
         with seeded(self.seed):
             phi, self.feature_dim = feature_map(
-                observation_space, self.feature_dim, self.hidden_sizes, encoder
-            )
-            self.model = InverseDynamics(phi, self.feature_dim, action_space, self.hidden_dim).to(self.device)
+                observation_space, self.feature_dim, self.hidden_sizes, encoder,
+                **cnn_keywords(self.encoder_arch, ("universe", nn.ELU)),
+            )  # fmt: skip
+            self.model = InverseDynamics(
+                phi, self.feature_dim, action_space, self.hidden_dim, observation_space.shape
+            ).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)
         self.pool = RingPool.for_transitions(
             buffer_size, observation_space.shape, self.action_dim, storage_dtype(observation_space),

@@ -94,6 +94,8 @@ class EpisodicBonus(LearnedBonus):
     episodic = True
     #: per environment, the memory of its current episode (``None``: nothing tracked since the last reset)
     memories: list[Any] | None = None
+    #: the last :meth:`compute`'s inputs and walk, for :meth:`add` to reuse
+    _last_walk: tuple[tuple[Any, ...], Any] | None = None
 
     # -- hooks for subclasses ----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -142,16 +144,31 @@ class EpisodicBonus(LearnedBonus):
         Raises:
             ValueError: bad shapes or values, or a layout for another number of environments.
         """
-        values, _ = self._walk(obs, actions, next_obs, dones)
+        values, walk = self._walk(obs, actions, next_obs, dones)
+        self._last_walk = (self._walk_inputs(obs, actions, next_obs, dones), walk)
         return values
 
     def add(
         self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, dones: np.ndarray | None = None
     ) -> None:
-        """Advance the episodic memories through the batch and store its transitions for training."""
-        _, (memories, tensors, features) = self._walk(obs, actions, next_obs, dones)
+        """Advance the episodic memories through the batch and store its transitions for training.
+
+        The walk of the last :meth:`compute` is reused when it was made on equal arrays, from the same
+        memories and with no training since (the SB3 glue computes, then adds, each batch).
+        """
+        memories, tensors, features = self._walk_once(obs, actions, next_obs, dones)
         self.memories = memories
         self.store(*tensors, features)
+
+    def advance(
+        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, dones: np.ndarray | None = None
+    ) -> None:
+        """Advance the episodic memories through the batch as :meth:`add` does, storing nothing for training
+        and moving no statistics (an evaluation's episodes)."""
+        if len(obs) == 0:
+            self.check_batch(obs, actions, next_obs)
+            return
+        self.memories = self._walk_once(obs, actions, next_obs, dones)[0]
 
     def __call__(
         self,
@@ -167,6 +184,21 @@ class EpisodicBonus(LearnedBonus):
     def reset_episodes(self) -> None:
         """Forget every episode's memory (all environments start new episodes)."""
         self.memories = None
+
+    def _walk_inputs(self, *arrays: np.ndarray | None) -> tuple[Any, ...]:
+        """What a walk depends on: the memories it starts from, the training steps made and the arrays."""
+        copies = (None if a is None else np.array(a, copy=True) for a in arrays)
+        return (self.memories, self.n_updates, *copies)
+
+    def _walk_once(
+        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, dones: np.ndarray | None
+    ) -> tuple[list[Any], tuple[torch.Tensor, ...], dict[str, Any]]:
+        """The last :meth:`compute`'s walk if it was made on the same inputs, else a new walk."""
+        last, self._last_walk = self._last_walk, None
+        now = (self.memories, self.n_updates, obs, actions, next_obs, dones)
+        if last is not None and _same_inputs(last[0], now):
+            return last[1]
+        return self._walk(obs, actions, next_obs, dones)[1]
 
     def _walk(
         self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, dones: np.ndarray | None
@@ -201,3 +233,20 @@ class EpisodicBonus(LearnedBonus):
         super().load_state_dict({k: v for k, v in state.items() if k != "episodes"})
         episodes = state["episodes"]
         self.memories = None if episodes is None else self.load_memories_state(episodes)
+        self._last_walk = None
+
+
+def _same_inputs(stored: tuple[Any, ...], now: tuple[Any, ...]) -> bool:
+    """Whether a walk's inputs (:meth:`EpisodicBonus._walk_inputs`) are those of ``now``: the same memories
+    object, training steps and equal arrays (dtype and shape included)."""
+    if stored[0] is not now[0] or stored[1] != now[1]:
+        return False
+    for old, new in zip(stored[2:], now[2:], strict=True):
+        if old is None or new is None:
+            if old is not new:
+                return False
+            continue
+        new = np.asarray(new)
+        if old.dtype != new.dtype or old.shape != new.shape or not np.array_equal(old, new):
+            return False
+    return True

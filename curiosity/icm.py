@@ -35,14 +35,18 @@ from curiosity.base import LearnedBonus
 from curiosity.networks import (
     RingPool,
     check_encoder,
+    check_encoder_arch,
     check_float,
     check_int,
     check_sizes,
+    cnn_keywords,
     flat_output_dim,
     image_encoder,
+    in_chunks,
     is_image_space,
     mlp,
     resolve_seed,
+    rows_per_chunk,
     seeded,
     storage_dtype,
 )
@@ -63,6 +67,10 @@ class ICM(LearnedBonus):
         encoder_hidden_sizes: hidden widths of the default vector ``phi``.
         hidden_dim: hidden width of the inverse and forward models (paper: 256).
         encoder: optional ``phi``, any module mapping ``(batch, *obs_shape)`` to ``(batch, ...)``.
+        encoder_arch: the CNN that reads frames: ``"paper"`` (ICM's ELU convolutions), ``"nature"``
+            (the Nature DQN convolutions with ReLU, rllte's default encoder) or ``"universe"`` (ICM's
+            four ELU convolutions), then a linear layer to ``feature_dim``. Ignored for vectors and with
+            ``encoder``.
         beta: weight of the forward loss against the inverse loss (paper: 0.2).
         learning_rate: Adam learning rate (paper: 1e-3).
         detach_forward_features: ``phi`` learns from the inverse loss only (default) or also from the
@@ -96,6 +104,7 @@ class ICM(LearnedBonus):
         encoder_hidden_sizes: Sequence[int] = (256,),
         hidden_dim: int = 256,
         encoder: nn.Module | None = None,
+        encoder_arch: str = "paper",
         beta: float = 0.2,
         learning_rate: float = 1e-3,
         detach_forward_features: bool = True,
@@ -112,6 +121,7 @@ class ICM(LearnedBonus):
         self.encoder_hidden_sizes = check_sizes("encoder_hidden_sizes", encoder_hidden_sizes)
         self.hidden_dim = check_int("hidden_dim", hidden_dim)
         check_encoder(encoder)
+        self.encoder_arch = check_encoder_arch(encoder_arch)
         self.beta = check_float("beta", beta, 0.0, 1.0, low_inclusive=True)
         self.learning_rate = check_float("learning_rate", learning_rate)
         self.detach_forward_features = bool(detach_forward_features)
@@ -127,13 +137,15 @@ class ICM(LearnedBonus):
                 self.phi = encoder
                 self.feature_dim = flat_output_dim(encoder, obs_shape)
             elif is_image_space(observation_space):
+                paper = ("universe", nn.ELU)
                 self.phi = image_encoder(
-                    observation_space, self.feature_dim, arch="universe", activation=nn.ELU
+                    observation_space, self.feature_dim, **cnn_keywords(self.encoder_arch, paper)
                 )
             else:
                 self.phi = mlp(self.obs_dim, self.encoder_hidden_sizes, self.feature_dim, nn.ELU)
             self.inverse_model = mlp(2 * self.feature_dim, (self.hidden_dim,), self.action_dim)
             self.forward_model = mlp(self.feature_dim + self.action_dim, (self.hidden_dim,), self.feature_dim)
+            self.encode_rows = rows_per_chunk(self.phi, obs_shape)
         for module in (self.phi, self.inverse_model, self.forward_model):
             module.to(self.device)
         params = [*self.phi.parameters(), *self.inverse_model.parameters(), *self.forward_model.parameters()]
@@ -147,7 +159,7 @@ class ICM(LearnedBonus):
     # -- maths ----------------------------------------------------------------------------------------
     def features(self, obs: torch.Tensor) -> torch.Tensor:
         """``phi(obs)``, differentiable, shape ``(batch, feature_dim)``."""
-        return self.phi(obs.float()).flatten(1)
+        return in_chunks(lambda x: self.phi(x.float()).flatten(1), obs, self.encode_rows)
 
     def losses(
         self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor

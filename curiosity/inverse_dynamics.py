@@ -17,7 +17,7 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.base import action_dim
-from curiosity.networks import flat_output_dim, image_encoder, is_image_space, mlp
+from curiosity.networks import flat_output_dim, image_encoder, in_chunks, is_image_space, mlp, rows_per_chunk
 
 
 def feature_map(
@@ -49,15 +49,23 @@ class InverseDynamics(nn.Module):
         hidden_dim: width of the head's hidden layer.
     """
 
-    def __init__(self, phi: nn.Module, feature_dim: int, action_space: spaces.Space, hidden_dim: int) -> None:
+    def __init__(
+        self,
+        phi: nn.Module,
+        feature_dim: int,
+        action_space: spaces.Space,
+        hidden_dim: int,
+        input_shape: Sequence[int],
+    ) -> None:
         super().__init__()
         self.phi = phi
+        self.encode_rows = rows_per_chunk(phi, input_shape)
         self.head = mlp(2 * feature_dim, (hidden_dim,), action_dim(action_space))
         self.discrete = isinstance(action_space, spaces.Discrete)
 
     def embed(self, obs: torch.Tensor) -> torch.Tensor:
         """``phi(obs)``, ``(batch, feature_dim)``, differentiable."""
-        return self.phi(obs.float()).flatten(1)
+        return in_chunks(lambda x: self.phi(x.float()).flatten(1), obs, self.encode_rows)
 
     def loss(self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
         """Per-transition inverse loss, ``(batch,)``; ``actions`` encoded ``(batch, action_dim)``."""

@@ -1,6 +1,7 @@
 """Building blocks shared by the prediction-error and count bonuses (RND, ICM, Disagreement, SimHash).
 
-* feature builders: :func:`mlp` for flat vectors, :func:`image_encoder` for frames (a small default CNN);
+* feature builders: :func:`mlp` for flat vectors, :func:`image_encoder` for frames (a small default CNN),
+  and :func:`in_chunks` to run them over large batches of frames without gradients;
 * :class:`RingPool`: a bounded FIFO of per-transition fields that keeps frames in their own dtype
   (``uint8`` frames stay one byte per pixel); VIME's transition pool is one too;
 * argument checks and RNG helpers, so that every bonus validates and seeds the same way.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -172,12 +173,15 @@ class ImagePreprocessor(nn.Module):
         self.scale = float(scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        fresh = x.dtype != torch.float32  # the conversion is a new tensor: scale it in place
         x = x.float()
         if len(self.shape) == 2:
             x = x.unsqueeze(1)
         elif self.channels_last:
             x = x.permute(0, 3, 1, 2)
-        return x * self.scale if self.scale != 1.0 else x
+        if self.scale == 1.0:
+            return x
+        return x.mul_(self.scale) if fresh else x * self.scale
 
 
 def default_scale(space: spaces.Box) -> float:
@@ -210,6 +214,58 @@ def universe_cnn(in_channels: int, activation: type[nn.Module] = nn.ELU, n_layer
     for i in range(n_layers):
         layers += [nn.Conv2d(in_channels if i == 0 else 32, 32, 3, stride=2, padding=1), activation()]
     return nn.Sequential(*layers, nn.Flatten())
+
+
+#: ``encoder_arch`` of the image bonuses besides ``"paper"`` (each bonus's own CNN): the Nature DQN
+#: convolutions with ReLU (rllte's default ``"mnih"`` encoder) or ICM's ELU convolutions
+ENCODER_ARCHS: dict[str, tuple[str, type[nn.Module]]] = {
+    "nature": ("nature", nn.ReLU),
+    "universe": ("universe", nn.ELU),
+}
+
+
+def check_encoder_arch(value: Any) -> str:
+    """``value`` if it names an image trunk for a bonus (``"paper"``, ``"nature"``, ``"universe"``)."""
+    if not isinstance(value, str) or value not in ("paper", *ENCODER_ARCHS):
+        raise ValueError(f"encoder_arch must be 'paper', 'nature' or 'universe', got {value!r}")
+    return value
+
+
+def cnn_keywords(encoder_arch: str, paper: tuple[str, type[nn.Module]]) -> dict[str, Any]:
+    """:func:`image_encoder`'s ``arch`` and ``activation`` for ``encoder_arch`` (``"paper"``: ``paper``)."""
+    arch, activation = paper if encoder_arch == "paper" else ENCODER_ARCHS[encoder_arch]
+    return {"arch": arch, "activation": activation}
+
+
+#: the largest activation one chunk of rows may make when a network runs without gradients (bytes)
+ACTIVATION_BYTES = 8 * 2**20
+
+
+def rows_per_chunk(module: nn.Module, input_shape: Sequence[int]) -> int:
+    """Rows of one-row shape ``input_shape`` whose largest activation in ``module`` (float32, any layer)
+    stays within :data:`ACTIVATION_BYTES`."""
+    sizes = [int(np.prod(input_shape))]
+    hooks = [m.register_forward_hook(lambda m, i, o: sizes.append(o.numel())) for m in module.modules()]
+    try:
+        with torch.no_grad():
+            module(torch.zeros(1, *input_shape, device=module_device(module)))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return max(1, ACTIVATION_BYTES // (4 * max(sizes)))
+
+
+def in_chunks(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, rows: int) -> torch.Tensor:
+    """``fn(x)``, computed ``rows`` rows at a time when no gradient is recorded (on the CPU).
+
+    A frame encoder's first activations are large (2,048 64x64 frames through 32 stride-2 filters: 268 MB),
+    and blocks that size come as fresh pages of memory at every allocation (glibc serves blocks over at most
+    32 MiB by ``mmap``), which on a CPU costs more than the convolutions; chunks reuse the same memory. Rows
+    are independent, so the result is that of one pass. CUDA's caching allocator has no such cost.
+    """
+    if torch.is_grad_enabled() or len(x) <= rows or x.is_cuda:
+        return fn(x)
+    return torch.cat([fn(chunk) for chunk in x.split(rows)])
 
 
 def image_encoder(
@@ -380,9 +436,10 @@ class RingPool:
         if n > self.capacity:  # only the newest `capacity` rows can survive
             batch = {k: v[n - self.capacity :] for k, v in batch.items()}
             n = self.capacity
-        idx = (self.position + torch.arange(n, device=self.device)) % self.capacity
-        for name, rows in batch.items():
-            self.data[name][idx] = rows.to(self.device, self.data[name].dtype)
+        first = min(n, self.capacity - self.position)  # rows before the end wraps to the start
+        for name, rows in batch.items():  # slices (cast and moved on copy): no index tensor to scatter
+            self.data[name][self.position : self.position + first] = rows[:first]
+            self.data[name][: n - first] = rows[first:]
         self.position = int((self.position + n) % self.capacity)
         self.size = min(self.size + n, self.capacity)
 

@@ -162,7 +162,9 @@ class NGU(EpisodicBonus):
                 activation=nn.ReLU,
                 arch="auto",
             )
-            self.model = InverseDynamics(phi, self.feature_dim, action_space, self.hidden_dim).to(self.device)
+            self.model = InverseDynamics(
+                phi, self.feature_dim, action_space, self.hidden_dim, observation_space.shape
+            ).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)
         self.pool = RingPool.for_transitions(
             buffer_size, observation_space.shape, self.action_dim, storage_dtype(observation_space),

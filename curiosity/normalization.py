@@ -10,6 +10,9 @@ from typing import Any
 
 import torch
 
+#: float64 elements converted at a time by :meth:`RunningMeanStd.update` (8 MiB)
+_CHUNK_ELEMENTS = 2**20
+
 
 class RunningMeanStd:
     """Mean and variance of a stream of batches (parallel algorithm of Chan et al.), in float64.
@@ -29,10 +32,17 @@ class RunningMeanStd:
 
     def update(self, batch: torch.Tensor) -> None:
         """Fold a batch ``(n, *shape)`` into the statistics."""
-        batch = torch.as_tensor(batch, dtype=torch.float64, device=self.mean.device)
+        batch = torch.as_tensor(batch)
+        rows = max(1, _CHUNK_ELEMENTS // max(1, batch[0].numel() if len(batch) else 1))
+        for chunk in batch.split(rows):  # float64 copies of a chunk at a time (frames stay small)
+            self._update(chunk.to(self.mean.device, torch.float64))
+
+    def _update(self, batch: torch.Tensor) -> None:
         if batch.shape[0] == 0:
             return
-        b_mean, b_var, n = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
+        # two passes: torch.var along the batch axis is several times slower on the CPU
+        b_mean, n = batch.mean(0), batch.shape[0]
+        b_var = (batch - b_mean).square_().mean(0)
         delta = b_mean - self.mean
         total = self.count + n
         self.mean = self.mean + delta * n / total
@@ -47,7 +57,7 @@ class RunningMeanStd:
     def normalize(self, x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
         """``(x - mean) / std`` in ``x``'s dtype; does not touch the statistics."""
         mean, std = self.mean.to(x.device, x.dtype), self.std.to(x.device, x.dtype)
-        return ((x - mean) / (std + eps)).to(x.dtype)
+        return (x - mean).div_(std + eps)  # in place: one allocation
 
     def state_dict(self) -> dict[str, Any]:
         return {"mean": self.mean.clone(), "var": self.var.clone(), "count": self.count.clone()}

@@ -42,23 +42,32 @@ from curiosity.networks import (
     ImagePreprocessor,
     RingPool,
     check_encoder,
+    check_encoder_arch,
     check_float,
     check_int,
     check_sizes,
     check_state_keys,
+    cnn_keywords,
     default_scale,
     flat_output_dim,
+    image_encoder,
+    in_chunks,
     is_image_space,
     mlp,
     resolve_seed,
+    rows_per_chunk,
     seeded,
     universe_cnn,
 )
 
 
-def random_encoder(observation_space: spaces.Box, feature_dim: int, hidden_sizes: Sequence[int]) -> nn.Module:
+def random_encoder(
+    observation_space: spaces.Box, feature_dim: int, hidden_sizes: Sequence[int], arch: str = "paper"
+) -> nn.Module:
     """RE3's random encoder (see the module docstring), ``(batch, *obs_shape) -> (batch, feature_dim)``."""
-    if is_image_space(observation_space):
+    if is_image_space(observation_space) and arch != "paper":  # a common trunk instead of theirs
+        body: nn.Module = image_encoder(observation_space, feature_dim, **cnn_keywords(arch, ("", nn.ReLU)))
+    elif is_image_space(observation_space):
         pre = ImagePreprocessor(observation_space.shape, scale=default_scale(observation_space))
         c, h, w = pre.out_shape
         if min(h, w) >= 15:
@@ -70,7 +79,7 @@ def random_encoder(observation_space: spaces.Box, feature_dim: int, hidden_sizes
             convs = universe_cnn(c, nn.ReLU)
         trunk = nn.Sequential(pre, convs)
         width = flat_output_dim(trunk, tuple(observation_space.shape))
-        body: nn.Module = nn.Sequential(trunk, nn.Linear(width, feature_dim))
+        body = nn.Sequential(trunk, nn.Linear(width, feature_dim))
     else:
         body = nn.Sequential(
             nn.Flatten(), mlp(int(np.prod(observation_space.shape)), hidden_sizes, feature_dim)
@@ -88,6 +97,9 @@ class RE3(StdNormalizedBonus):
         feature_dim: width of the random features (paper: 50).
         hidden_sizes: hidden widths of the random MLP for vector observations.
         encoder: optional random (or any frozen) encoder ``(batch, *obs_shape) -> (batch, ...)``, not trained.
+        encoder_arch: the CNN that reads frames: ``"paper"`` (their random encoder), ``"nature"``
+            (the Nature DQN convolutions with ReLU, rllte's default encoder) or ``"universe"`` (ICM's
+            four ELU convolutions); the same head follows. Ignored for vectors and with ``encoder``.
         memory_size: recent next-observation embeddings kept as extra neighbours (0: the batch alone).
         decay: per-transition decay of the bonus weight (paper: 1e-5).
         normalize_bonus: divide bonuses by their running std.
@@ -115,6 +127,7 @@ class RE3(StdNormalizedBonus):
         feature_dim: int = 50,
         hidden_sizes: Sequence[int] = (256,),
         encoder: nn.Module | None = None,
+        encoder_arch: str = "paper",
         memory_size: int = 10_000,
         decay: float = 1e-5,
         normalize_bonus: bool = False,
@@ -128,6 +141,7 @@ class RE3(StdNormalizedBonus):
         self.feature_dim = check_int("feature_dim", feature_dim)
         self.hidden_sizes = check_sizes("hidden_sizes", hidden_sizes)
         check_encoder(encoder)
+        self.encoder_arch = check_encoder_arch(encoder_arch)
         self.memory_size = check_int("memory_size", memory_size, minimum=0)
         self.decay = check_float("decay", decay, 0.0, 1.0, low_inclusive=True, high_inclusive=False)
         self.chunk_size = check_int("chunk_size", chunk_size)
@@ -135,12 +149,13 @@ class RE3(StdNormalizedBonus):
         self.init_normalization(normalize_bonus)
         with seeded(self.seed):
             self.encoder = encoder if encoder is not None else random_encoder(
-                observation_space, self.feature_dim, self.hidden_sizes
+                observation_space, self.feature_dim, self.hidden_sizes, self.encoder_arch
             )  # fmt: skip
         self.encoder.requires_grad_(False)
         self.encoder.eval()
         self.encoder.to(self.device)
         self.embed_dim = flat_output_dim(self.encoder, tuple(observation_space.shape))
+        self.encode_rows = rows_per_chunk(self.encoder, tuple(observation_space.shape))
         self.memory = RingPool(
             max(self.memory_size, 1), {"y": ((self.embed_dim,), torch.float32)}, device=self.device
         )
@@ -149,7 +164,7 @@ class RE3(StdNormalizedBonus):
     def embed(self, obs: torch.Tensor) -> torch.Tensor:
         """Random features ``f(obs)``, ``(batch, embed_dim)``."""
         with torch.no_grad():
-            return self.encoder(obs.float()).flatten(1)
+            return in_chunks(lambda x: self.encoder(x.float()).flatten(1), obs, self.encode_rows)
 
     def knn_distances(self, y: torch.Tensor) -> torch.Tensor:
         """Distance from each row of ``y`` to its k-th nearest neighbour among the batch and the memory."""

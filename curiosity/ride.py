@@ -55,6 +55,10 @@ class RIDE(EpisodicBonus, ICM):
         encoder_hidden_sizes: hidden widths of the default vector ``phi`` (ELU).
         hidden_dim: hidden width of the forward and inverse models (theirs: 256).
         encoder: optional ``phi``, any module ``(batch, *obs_shape) -> (batch, ...)`` (trained, flattened).
+        encoder_arch: the CNN that reads frames: ``"paper"`` (ICM's ELU convolutions), ``"nature"``
+            (the Nature DQN convolutions with ReLU, rllte's default encoder) or ``"universe"`` (ICM's
+            four ELU convolutions), then a linear layer to ``feature_dim``. Ignored for vectors and with
+            ``encoder``.
         beta: weight of the forward loss against the inverse loss (theirs: 10 against 0.1).
         learning_rate: Adam learning rate (theirs: 1e-4, RMSprop).
         count_resolution: ``None`` counts exact observations (theirs); a step ``> 0`` counts grid cells.
@@ -84,6 +88,7 @@ class RIDE(EpisodicBonus, ICM):
         encoder_hidden_sizes: Sequence[int] = (256,),
         hidden_dim: int = 256,
         encoder: nn.Module | None = None,
+        encoder_arch: str = "paper",
         beta: float = 10.0 / 10.1,
         learning_rate: float = 1e-4,
         count_resolution: float | None = None,
@@ -97,8 +102,8 @@ class RIDE(EpisodicBonus, ICM):
     ) -> None:
         super().__init__(
             observation_space, action_space, feature_dim=feature_dim,
-            encoder_hidden_sizes=encoder_hidden_sizes, hidden_dim=hidden_dim, encoder=encoder, beta=beta,
-            learning_rate=learning_rate,
+            encoder_hidden_sizes=encoder_hidden_sizes, hidden_dim=hidden_dim, encoder=encoder,
+            encoder_arch=encoder_arch, beta=beta, learning_rate=learning_rate,
             detach_forward_features=False, buffer_size=buffer_size, batch_size=batch_size,
             gradient_steps=gradient_steps, normalize_bonus=normalize_bonus, eta=eta, seed=seed, device=device,
         )  # fmt: skip

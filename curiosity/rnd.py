@@ -39,9 +39,11 @@ from curiosity.networks import (
     check_int,
     check_sizes,
     flat_output_dim,
+    in_chunks,
     nature_cnn,
     orthogonal_init,
     resolve_seed,
+    rows_per_chunk,
     seeded,
     storage_dtype,
     universe_cnn,
@@ -68,6 +70,8 @@ class RND(LearnedBonus):
         feature_dim: output width of target and predictor (paper: 512).
         hidden_sizes: hidden widths of the vector trunk.
         encoder: optional frozen feature extractor applied before normalisation.
+        predictor_extra_layers: ReLU + linear layers the predictor has beyond the target's architecture
+            (paper: 2; 0 gives both networks one architecture, as rllte's RND).
         learning_rate: Adam learning rate of the predictor (paper: 1e-4).
         obs_clip: normalised observations are clipped to ``[-obs_clip, obs_clip]`` (paper: 5).
         normalize_bonus: divide bonuses by their running std in :meth:`normalize`.
@@ -98,6 +102,7 @@ class RND(LearnedBonus):
         feature_dim: int = 512,
         hidden_sizes: Sequence[int] = (256, 256),
         encoder: nn.Module | None = None,
+        predictor_extra_layers: int = 2,
         learning_rate: float = 1e-4,
         obs_clip: float = 5.0,
         normalize_bonus: bool = True,
@@ -112,6 +117,7 @@ class RND(LearnedBonus):
         self.feature_dim = check_int("feature_dim", feature_dim)
         self.hidden_sizes = check_sizes("hidden_sizes", hidden_sizes)
         self.encoder = check_encoder(encoder)
+        self.predictor_extra_layers = check_int("predictor_extra_layers", predictor_extra_layers, minimum=0)
         if self.encoder is not None:
             self.encoder.to(self.device)
         self.learning_rate = check_float("learning_rate", learning_rate)
@@ -128,7 +134,8 @@ class RND(LearnedBonus):
             else:
                 self.input_shape = obs_shape
             self.target = orthogonal_init(self._network(extra_layers=0)).to(self.device)
-            self.predictor = orthogonal_init(self._network(extra_layers=2)).to(self.device)
+            self.predictor = orthogonal_init(self._network(self.predictor_extra_layers)).to(self.device)
+            self.encode_rows = rows_per_chunk(self.predictor, self.input_shape)
         self.target.requires_grad_(False)
         self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=self.learning_rate)
         self.obs_rms = RunningMeanStd(self.input_shape, device=self.device)
@@ -167,10 +174,13 @@ class RND(LearnedBonus):
             return self.encoder(next_obs.float()).flatten(1)
 
     def _normalized(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.obs_rms.normalize(inputs).clamp(-self.obs_clip, self.obs_clip)
+        return self.obs_rms.normalize(inputs).clamp_(-self.obs_clip, self.obs_clip)
 
     def prediction_error(self, next_obs: torch.Tensor) -> torch.Tensor:
         """Differentiable ``mean_j (f_hat(x) - f(x))_j^2``, shape ``(batch,)``, from raw ``next_obs``."""
+        return in_chunks(self._prediction_error, next_obs, self.encode_rows)
+
+    def _prediction_error(self, next_obs: torch.Tensor) -> torch.Tensor:
         x = self._normalized(self._inputs(next_obs))
         return (self.predictor(x) - self.target(x)).pow(2).mean(dim=1)
 
@@ -194,7 +204,7 @@ class RND(LearnedBonus):
         """Store ``next_obs`` for training and fold it into the observation statistics."""
         _, _, next_t = self.check_batch(obs, actions, next_obs)
         self.pool.add(next_obs=next_t)
-        self.obs_rms.update(self._inputs(next_t))
+        self.obs_rms.update(next_t if self.encoder is None else self._inputs(next_t))
 
     def train(self) -> dict[str, float]:
         """``gradient_steps`` Adam steps on minibatches drawn uniformly from the pool.

@@ -424,3 +424,44 @@ def test_normalize_divides_by_the_running_std_of_every_bonus_seen(name: str) -> 
     np.testing.assert_array_equal(bonus.normalize(second), second)
     with pytest.raises(ValueError, match=r"bonus must have shape \(batch,\)"):
         bonus.normalize(second.reshape(10, 50))
+
+
+@each_space
+def test_check_batch_keeps_uint8_frames_as_bytes_and_gives_the_rest_as_float32(space_name: str) -> None:
+    bonus = make("rnd", space_name)
+    obs, actions, next_obs = batch(space_name)
+    obs.flags.writeable = False  # a read-only array (a view of an env's buffer) is accepted as it is
+    obs_t, _, next_t = bonus.check_batch(obs, actions, next_obs)
+    frames = obs.dtype == np.uint8 and obs.ndim > 2
+    assert obs_t.dtype == next_t.dtype == (torch.uint8 if frames else torch.float32)
+    np.testing.assert_array_equal(obs_t.numpy(), obs)
+    vector_bytes = spaces.Box(0, 255, (4,), np.uint8)  # uint8 vectors are no frames: float32
+    rnd = FACTORIES["rnd"](vector_bytes, spaces.Discrete(2), 0)
+    vectors = np.ones((2, 4), np.uint8)
+    assert rnd.check_batch(vectors, [0, 1], vectors)[0].dtype == torch.float32
+
+
+@pytest.mark.parametrize("name", ["icm", "ride", "e3b", "re3"])
+def test_encoder_arch_picks_the_cnn_that_reads_frames(name: str) -> None:
+    obs_space, act_space = spaces.Box(0, 255, (3, 64, 64), np.uint8), spaces.Discrete(4)
+
+    def layers(encoder_arch: str | None) -> tuple[list, set]:
+        kwargs = {} if encoder_arch is None else {"encoder_arch": encoder_arch}
+        bonus = FACTORIES[name](obs_space, act_space, 0, **kwargs)
+        frames = np.zeros((2, 3, 64, 64), np.uint8)
+        assert bonus.compute(frames, [0, 1], frames).shape == (2,)
+        net = bonus.encoder if name == "re3" else bonus.model.phi if name == "e3b" else bonus.phi
+        convs = [(m.kernel_size[0], m.stride[0]) for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+        acts = {type(m) for m in net.modules() if isinstance(m, (torch.nn.ReLU, torch.nn.ELU))}
+        return convs, acts
+
+    nature, universe = ([(8, 4), (4, 2), (3, 1)], {torch.nn.ReLU}), ([(3, 2)] * 4, {torch.nn.ELU})
+    assert layers("nature") == nature  # rllte's encoder
+    assert layers("universe") == universe  # ICM's
+    # the default is each paper's: ICM's ELU convolutions (RIDE's and E3B's pixel models), RE3's own
+    re3 = ([(3, 2)] + [(3, 1)] * 3, {torch.nn.ReLU})
+    assert layers(None) == layers("paper") == (re3 if name == "re3" else universe)
+    with pytest.raises(
+        ValueError, match="encoder_arch must be 'paper', 'nature' or 'universe', got 'resnet'"
+    ):
+        FACTORIES[name](obs_space, act_space, 0, encoder_arch="resnet")

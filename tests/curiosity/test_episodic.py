@@ -129,3 +129,68 @@ def test_memories_survive_a_state_dict_round_trip(tmp_path) -> None:
     np.testing.assert_array_equal(restored.compute(*probe[:3], dones=probe[3]), [3, 2])
     with pytest.raises(ValueError, match=r"lacks \['episodes'\]"):
         restored.load_state_dict({k: v for k, v in bonus.state_dict().items() if k != "episodes"})
+
+
+class CountingWalks(SeenBefore):
+    """SeenBefore that counts its walks (one ``row_features`` call each)."""
+
+    walks = 0
+
+    def row_features(self, obs, actions, next_obs) -> dict[str, Any]:
+        self.walks += 1
+        return super().row_features(obs, actions, next_obs)
+
+
+def added(*batch_and_dones: Any) -> SeenBefore:
+    """A fresh bonus that added the batch without computing it first (its own walk)."""
+    reference = SeenBefore()
+    *arrays, dones = batch_and_dones
+    reference.add(*arrays, dones=dones)
+    return reference
+
+
+def test_add_reuses_the_walk_of_a_compute_on_the_same_batch() -> None:
+    obs, actions, next_obs = batch(4)
+    dones = np.array([[0, 1], [0, 0]], dtype=bool)
+    bonus = CountingWalks()
+    bonus.compute(obs, actions, next_obs, dones=dones)
+    bonus.add(obs, actions, next_obs, dones=dones)
+    reference = added(obs, actions, next_obs, dones)
+    assert bonus.walks == 1 and bonus.memories == reference.memories == [[0.0, 0.5, 2.5], [3.0, 3.5]]
+    assert torch.equal(bonus.pool.data["next_obs"], reference.pool.data["next_obs"])
+    bonus.add(obs, actions, next_obs, dones=dones)  # the walk was used up: a second add walks again
+    assert bonus.walks == 2
+
+
+def test_a_changed_array_training_or_other_memories_make_add_walk_again() -> None:
+    obs, actions, next_obs = batch(3)
+    bonus = CountingWalks()
+    bonus.compute(obs, actions, next_obs)
+    obs[0, 0] = 7.0  # changed in place after the compute (a reused buffer)
+    bonus.add(obs, actions, next_obs)
+    assert bonus.walks == 2 and bonus.memories == added(obs, actions, next_obs, None).memories
+    bonus.compute(*batch(2, start=10))
+    bonus.n_updates += 1  # a training step in between
+    bonus.add(*batch(2, start=10))
+    assert bonus.walks == 4
+    bonus.compute(*batch(2, start=20))
+    bonus.reset_episodes()  # other memories
+    bonus.add(*batch(2, start=20))
+    assert bonus.walks == 6 and bonus.memories == [[20.0, 20.5, 21.5]]
+    bonus.compute(*batch(2, start=30))
+    bonus.add(*batch(2, start=31))  # another batch
+    assert bonus.walks == 8 and bonus.memories == [[20.0, 20.5, 21.5, 31.5, 32.5]]
+
+
+def test_advance_moves_the_episodes_on_and_stores_nothing() -> None:
+    obs, actions, next_obs = batch(4)
+    dones = np.array([[0, 1], [0, 0]], dtype=bool)
+    bonus = CountingWalks()
+    bonus.compute(obs, actions, next_obs, dones=dones)
+    bonus.advance(obs, actions, next_obs, dones=dones)
+    assert bonus.walks == 1 and bonus.memories == added(obs, actions, next_obs, dones).memories
+    assert len(bonus.pool) == 0
+    bonus.advance(*batch(2, start=10), dones=np.zeros(2, bool))  # without a compute: its own walk
+    assert bonus.walks == 2 and bonus.memories == [[0.0, 0.5, 2.5, 10.5], [3.0, 3.5, 11.5]]
+    bonus.advance(np.zeros((0, 1), np.float32), np.zeros(0, np.int64), np.zeros((0, 1), np.float32))
+    assert bonus.walks == 2 and len(bonus.pool) == 0

@@ -48,6 +48,28 @@ def test_bonus_depends_on_next_obs_only_and_equals_the_prediction_error() -> Non
     np.testing.assert_allclose(bonus, expected, rtol=1e-5)
 
 
+def test_a_batch_of_frames_larger_than_a_chunk_gets_the_formulas_bonus() -> None:
+    space = spaces.Box(0, 255, (3, 64, 64), np.uint8)
+    rnd = RND(space, ACT, feature_dim=16, seed=0)
+    frames = np.random.default_rng(0).integers(0, 256, (rnd.encode_rows + 30, 3, 64, 64), dtype=np.uint8)
+    rnd.add(frames[:50], np.zeros(50, int), frames[:50])
+    x = torch.as_tensor(frames, dtype=torch.float64)  # normalised per pixel, in one pass
+    x = ((x - rnd.obs_rms.mean) / (rnd.obs_rms.std + 1e-8)).clamp(-5, 5).float()
+    with torch.no_grad():
+        expected = (rnd.predictor(x) - rnd.target(x)).pow(2).mean(1).numpy()
+    bonus = rnd.compute(frames, np.zeros(len(frames), int), frames)
+    np.testing.assert_allclose(bonus, expected, rtol=1e-4)
+
+
+def test_predictor_extra_layers_set_how_much_deeper_the_predictor_is() -> None:
+    def shapes(net: torch.nn.Module) -> list[tuple[int, ...]]:
+        return [tuple(p.shape) for p in net.parameters()]
+
+    paper, flat = (RND(VEC, ACT, predictor_extra_layers=n, **SMALL) for n in (2, 0))
+    assert shapes(flat.predictor) == shapes(flat.target)  # rllte's RND: one architecture for both
+    assert shapes(paper.predictor) == shapes(paper.target) + [(16, 16), (16,)] * 2  # two more layers
+
+
 def test_observation_statistics_follow_added_next_obs_and_are_clipped() -> None:
     rnd = RND(VEC, ACT, obs_clip=2.0, **SMALL)
     obs, actions, next_obs = transitions(500)
@@ -106,6 +128,7 @@ def test_a_given_encoder_is_used_frozen_and_saved() -> None:
         ({"buffer_size": 0}, "buffer_size must be an integer >= 1"),
         ({"seed": -1}, "seed must be an integer >= 0"),
         ({"eta": -1.0}, "eta must be a finite number >= 0"),
+        ({"predictor_extra_layers": -1}, "predictor_extra_layers must be an integer >= 0, got -1"),
     ],
 )
 def test_bad_hyperparameters_raise(kwargs: dict, message: str) -> None:

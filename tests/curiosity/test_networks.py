@@ -1,0 +1,83 @@
+"""Shared building blocks: chunked no-grad passes, chunk sizes, the ring pool's wrap, frame preprocessing,
+``encoder_arch``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+from torch import nn
+
+from curiosity.networks import (
+    ACTIVATION_BYTES,
+    ImagePreprocessor,
+    RingPool,
+    check_encoder_arch,
+    image_encoder,
+    in_chunks,
+    rows_per_chunk,
+)
+
+FRAMES = spaces.Box(0, 255, (3, 64, 64), np.uint8)
+
+
+def test_in_chunks_gives_one_pass_outputs_and_chunks_only_without_gradients() -> None:
+    torch.manual_seed(0)
+    net = image_encoder(FRAMES, 8, arch="universe")
+    x = torch.randint(0, 256, (10, 3, 64, 64), dtype=torch.uint8)
+    sizes = []
+
+    def fn(chunk: torch.Tensor) -> torch.Tensor:
+        sizes.append(len(chunk))
+        return net(chunk)
+
+    with torch.no_grad():
+        whole = net(x)
+        chunked = in_chunks(fn, x, rows=4)
+    assert sizes == [4, 4, 2]
+    torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-6)
+    sizes.clear()
+    in_chunks(fn, x, rows=4).sum().backward()  # with gradients: one pass, whose graph reaches the weights
+    assert sizes == [10] and net[-1].weight.grad is not None
+
+
+def test_rows_per_chunk_counts_the_largest_activation_of_any_layer() -> None:
+    # ICM's convolutions on 64x64 frames: the first makes 32 x 32 x 32 floats a row (128 KiB)
+    universe = image_encoder(FRAMES, 8, arch="universe")
+    assert rows_per_chunk(universe, FRAMES.shape) == ACTIVATION_BYTES // (4 * 32 * 32 * 32) == 64
+    # the Nature DQN's largest array is the frame itself (3 x 64 x 64), its first layer makes 32 x 15 x 15
+    assert rows_per_chunk(image_encoder(FRAMES, 8, arch="nature"), FRAMES.shape) == ACTIVATION_BYTES // (
+        4 * 3 * 64 * 64
+    )
+    wide = nn.Sequential(nn.Linear(4, 2**21), nn.ReLU(), nn.Linear(2**21, 1))  # 8 MiB a row: one row
+    assert rows_per_chunk(wide, (4,)) == 1
+
+
+def test_ring_pool_add_wraps_a_batch_around_its_end_like_a_fifo() -> None:
+    pool = RingPool(5, {"x": ((2,), torch.float32), "f": ((1, 2), torch.uint8)})
+    fifo: list[float] = []
+    for start, n in ((0, 3), (3, 4), (7, 2), (9, 7)):  # the second and fourth batches cross the end
+        values = torch.arange(start, start + n, dtype=torch.float32)
+        pool.add(x=values[:, None].expand(n, 2), f=values.reshape(n, 1, 1).expand(n, 1, 2))
+        fifo = (fifo + values.tolist())[-5:]
+        newest_first = [(pool.position - 1 - i) % 5 for i in range(len(pool))]
+        assert pool.data["x"][newest_first, 0].tolist() == fifo[::-1]
+        assert pool.data["f"][newest_first, 0, 1].tolist() == fifo[::-1]
+    assert pool.data["f"].dtype == torch.uint8 and len(pool) == 5
+
+
+def test_preprocessing_scales_frames_and_leaves_float_inputs_untouched() -> None:
+    pre = ImagePreprocessor((4, 4, 3), scale=0.5)  # channel-last
+    floats = torch.arange(48, dtype=torch.float32).reshape(1, 4, 4, 3)
+    before = floats.clone()
+    torch.testing.assert_close(pre(floats), before.permute(0, 3, 1, 2) * 0.5)
+    torch.testing.assert_close(floats, before)  # scaled out of place: the caller's tensor is its own
+    frames = torch.arange(48, dtype=torch.uint8).reshape(1, 4, 4, 3)
+    torch.testing.assert_close(pre(frames), before.permute(0, 3, 1, 2) * 0.5)
+
+
+def test_encoder_arch_names_are_checked() -> None:
+    assert [check_encoder_arch(a) for a in ("paper", "nature", "universe")] == ["paper", "nature", "universe"]
+    with pytest.raises(ValueError, match="encoder_arch must be 'paper', 'nature' or 'universe', got 'mnih'"):
+        check_encoder_arch("mnih")

@@ -10,6 +10,10 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.errors import UsageError
+from curiosity.registry import BONUSES
+
+#: ``--bonus`` choices: none, or any bonus of the registry
+BonusName = Literal[("none", *BONUSES)]  # type: ignore[valid-type]
 
 
 @dataclass
@@ -20,7 +24,7 @@ class TrainArgs:
     """Gymnasium environment id (the toolkit's sparse tasks are registered by `import envs`)."""
     algo: Literal["ppo", "a2c", "trpo", "sac", "td3", "dqn"] = "ppo"
     """Stable-Baselines3 (or sb3-contrib) algorithm."""
-    bonus: Literal["vime", "none", "rnd", "icm", "disagreement", "simhash", "vime-latent"] = "vime"
+    bonus: BonusName = "vime"
     """Exploration bonus added to the reward."""
     timesteps: int = 100_000
     """Environment steps to train for."""
@@ -35,7 +39,8 @@ class TrainArgs:
     n_envs: int = 1
     """Parallel environments."""
     mode: Literal["auto", "step", "rollout", "relabel"] = "auto"
-    """When the bonus is computed: auto = end of rollout (on-policy) / at sampling (off-policy)."""
+    """When the bonus is computed: auto = end of rollout (on-policy) / at sampling (off-policy; at each step
+    for the episodic e3b, ride and ngu)."""
     train_freq: int = 5000
     """Environment steps between bonus trainings for off-policy algorithms."""
     algo_kwargs: str = "{}"

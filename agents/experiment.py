@@ -132,9 +132,11 @@ def build(
     """The model (and its curiosity wrapper, ``None`` for ``bonus="none"``) of a run.
 
     ``mode="auto"`` picks the original semantics: ``"rollout"`` for on-policy algorithms, ``"relabel"``
-    (fresh bonuses at sample time) for off-policy ones. ``env_kwargs`` go to every ``gym.make`` of the task
-    (the training copies and an encoder's pretraining frames alike). ``bootstrap_horizon=False`` treats the
-    time limit as the end of the task, as rllab did (:class:`agents.horizon.HorizonAsTermination`).
+    (fresh bonuses at sample time) for off-policy ones, except ``"step"`` for episodic bonuses (E3B, RIDE,
+    NGU), which a replay sample cannot relabel (it carries no episode). ``env_kwargs`` go to every
+    ``gym.make`` of the task (the training copies and an encoder's pretraining frames alike).
+    ``bootstrap_horizon=False`` treats the time limit as the end of the task, as rllab did
+    (:class:`agents.horizon.HorizonAsTermination`).
     ``eta_schedule`` names how ``eta`` changes with training progress (:mod:`curiosity.schedules`).
 
     Raises:
@@ -150,8 +152,9 @@ def build(
     wrapper = None
     if bonus != "none":
         off_policy = issubclass(algo_cls, OffPolicyAlgorithm)
-        if mode == "auto":
-            mode = "relabel" if off_policy else "rollout"
+        if mode == "auto":  # an episodic bonus depends on its episode, which a replay sample has not
+            episodic = getattr(BONUSES[bonus], "episodic", False)
+            mode = "rollout" if not off_policy else "step" if episodic else "relabel"
         if mode == "relabel":
             algo_kwargs.setdefault("replay_buffer_class", CuriosityReplayBuffer)
         kwargs = {"seed": seed, **resolve_bonus_kwargs(env_id, bonus_kwargs, seed, env_kwargs)}

@@ -44,7 +44,8 @@ class CuriosityVecEnv(VecEnvWrapper):
 
     Episodic bonuses (E3B, RIDE, NGU: :mod:`curiosity.episodic`) get each step's ``dones`` (step mode) or the
     rollout's ``(n_steps, n_envs)`` dones (rollout mode), and forget their memories at ``reset()``; the
-    relabel mode refuses them (a replay sample carries no episode).
+    relabel mode refuses them (a replay sample carries no episode). With ``learning = False`` their memories
+    still follow each episode in step mode (``bonus.advance``), storing nothing for training.
 
     Put it inside ``VecNormalize`` (``VecNormalize(CuriosityVecEnv(venv, ...))``) so the bonus models raw
     observations. In step mode VecNormalize then scales extrinsic and intrinsic rewards together; the other
@@ -138,6 +139,8 @@ class CuriosityVecEnv(VecEnvWrapper):
                 self.bonus.add(*transition, **episodes)  # the bonus's own pool is bounded
                 if self.mode == "step" and driven:
                     self.pending_raw.append(raw)
+        elif self.mode == "step" and episodes:  # not learning: episodes still move on, nothing is stored
+            self.bonus.advance(*transition, **episodes)
         self._record(rewards, intrinsic, dones, infos)
         self._last_obs = np.array(obs, copy=True)
         return obs, (rewards + intrinsic).astype(np.float32), dones, infos

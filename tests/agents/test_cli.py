@@ -3,9 +3,12 @@
 import json
 
 import pytest
+import tyro
 
+from agents.cli import TrainArgs
 from agents.errors import UsageError
 from benchmarks.cli import main as curiosity
+from curiosity.registry import BONUSES
 
 TINY = ["--timesteps", "64", "--algo-kwargs", json.dumps({"n_steps": 64, "batch_size": 32, "n_epochs": 1})]
 
@@ -72,3 +75,10 @@ def test_eta_zero_without_a_bonus_is_accepted_by_the_library_but_not_by_the_comm
     with pytest.raises(SystemExit):
         curiosity(["train", "--out", str(tmp_path / "run"), "--bonus", "none", "--eta", "0", *TINY])
     assert "--eta has no effect" in capsys.readouterr().err
+
+
+def test_every_bonus_of_the_registry_is_a_bonus_choice_and_no_other_name_is() -> None:
+    for name in ("none", *BONUSES):
+        assert tyro.cli(TrainArgs, args=["--bonus", name]).bonus == name
+    with pytest.raises(SystemExit):
+        tyro.cli(TrainArgs, args=["--bonus", "curious"])

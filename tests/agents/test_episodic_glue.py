@@ -8,7 +8,8 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from agents import CuriosityCallback, CuriosityVecEnv
+from agents import CuriosityCallback, CuriosityReplayBuffer, CuriosityVecEnv
+from agents.experiment import build
 from agents.vec_env import INTRINSIC_KEY
 from curiosity import E3B, RIDE
 
@@ -95,3 +96,27 @@ def test_relabel_mode_refuses_episodic_bonuses(counter_env) -> None:
     venv = two_envs(counter_env)
     with pytest.raises(ValueError, match=r"E3B is episodic.*cannot be relabelled; use mode='step'"):
         CuriosityVecEnv(venv, E3B(venv.observation_space, venv.action_space, seed=0), mode="relabel")
+
+
+def test_without_learning_episodes_still_advance_in_step_mode_and_nothing_is_stored(counter_env) -> None:
+    venv = two_envs(counter_env)
+    env = CuriosityVecEnv(venv, E3B(venv.observation_space, venv.action_space, seed=0, **SMALL))
+    env.callback_attached = True
+    env.learning = False  # an evaluation env
+    obs, actions, next_obs, dones, intrinsic = step_through(env, 12)
+    fresh = E3B(venv.observation_space, venv.action_space, seed=0, **SMALL)
+    flat = [x.reshape(24, *x.shape[2:]) for x in (obs, actions, next_obs)]
+    np.testing.assert_allclose(intrinsic, fresh.compute(*flat, dones=dones).reshape(12, 2), rtol=1e-5)
+    assert len(env.bonus.pool) == 0 and env.pending_raw == [] and env.bonus.n_updates == 0
+
+
+@pytest.mark.parametrize(
+    ("algo", "bonus", "mode"),
+    [("sac", "e3b", "step"), ("sac", "ride", "step"), ("dqn", "ngu", "step"), ("sac", "re3", "relabel"),
+     ("sac", "rnd", "relabel"), ("ppo", "e3b", "rollout")],
+)  # fmt: skip
+def test_auto_mode_steps_episodic_bonuses_off_policy(algo: str, bonus: str, mode: str) -> None:
+    model, wrapper = build("SparseMountainCar-v0" if algo != "dqn" else "CartPole-v1", algo, bonus)
+    assert wrapper.mode == mode
+    relabelled = isinstance(getattr(model, "replay_buffer", None), CuriosityReplayBuffer)
+    assert relabelled == (mode == "relabel")

@@ -31,9 +31,9 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, str]] = {
     ("evaluate",): ("agents.cli", "EvaluateArgs", "evaluate"),
     ("bench", "run"): ("benchmarks.bench_cli", "BenchRun", "run"),
     ("bench", "report"): ("benchmarks.bench_cli", "BenchReport", "report"),
-    ("gan", "train"): ("generative.train_gan", "TrainGanConfig", "train"),
-    ("infogan", "train"): ("generative.train_infogan", "InfoGANConfig", "train"),
-    ("vae", "train"): ("generative.train_iaf", "IAFTrainConfig", "train"),
+    ("gan", "train"): ("generative.gan.train", "TrainGanConfig", "train"),
+    ("infogan", "train"): ("generative.infogan.train", "InfoGANConfig", "train"),
+    ("vae", "train"): ("generative.iaf.train", "IAFTrainConfig", "train"),
 }
 
 

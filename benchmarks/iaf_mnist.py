@@ -29,7 +29,7 @@ from typing import Any
 import tyro
 
 from curiosity.runtime import configure_torch
-from generative.train_iaf import IAFTrainConfig, train
+from generative.iaf.train import IAFTrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = {"diagonal": 81.08, "iaf_depth2_width320": 79.77, "iaf_depth8_width1920": 79.10}

@@ -32,8 +32,8 @@ from scipy.optimize import linear_sum_assignment
 
 from benchmarks.provenance import command_line
 from curiosity.runtime import configure_torch
-from generative.mnist import load_mnist
-from generative.train_infogan import InfoGANConfig, train
+from generative.data.mnist import load_mnist
+from generative.infogan.train import InfoGANConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER_ERROR = 0.05

@@ -46,7 +46,7 @@ import torch
 from benchmarks.provenance import command_line
 from curiosity.runtime import resolve_device
 from curiosity.serialization import atomic_save, safe_load
-from generative.train_gan import TrainGanConfig, train
+from generative.gan.train import TrainGanConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

@@ -12,8 +12,8 @@
    ``--encoder-steps`` minibatches. The car is a few pixels of a mostly static frame: at the default
    ``--image-size 32`` and ``--encoder-lr 3e-3`` the VAE starts to draw it after about 1,500 steps (before
    that it decodes an empty track), hence the default of 3,000;
-3. trains a :class:`~generative.world_model.WorldModel`'s BNN latent dynamics for ``--dynamics-epochs``
-   passes over the encoded transitions (VAE frozen);
+3. trains a :class:`~generative.encoders.world_model.WorldModel`'s BNN latent dynamics for
+   ``--dynamics-epochs`` passes over the encoded transitions (VAE frozen);
 4. collects held-out trajectories the same way with seed ``--seed + 1``, picks ``--starts`` windows of
    ``--horizon`` consecutive steps within one episode, and from each window's first real frame imagines
    the next ``H`` steps under the window's real actions (:meth:`WorldModel.imagine`), with the BNN's
@@ -61,7 +61,7 @@ import envs  # noqa: F401  (registers the pixel tasks)
 from benchmarks.provenance import command_line
 from curiosity.runtime import configure_torch
 from generative.encoders import make_encoder, pretrain_encoder
-from generative.world_model import WorldModel, save_gif, save_strip
+from generative.encoders.world_model import WorldModel, save_gif, save_strip
 
 ROOT = Path(__file__).resolve().parents[1]
 

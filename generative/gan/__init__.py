@@ -2,8 +2,8 @@
 
 ``layers`` (weight norm, Gaussian noise, minibatch discrimination, virtual batch norm), ``losses`` (K+1
 semi-supervised loss, one-sided label smoothing, feature matching, historical averaging), ``models``
-(MNIST and CIFAR-10 discriminators/generators), ``semisup`` (the semi-supervised trainer) and ``cifar10``
-(the data loader). The command is :mod:`generative.train_gan`.
+(MNIST and CIFAR-10 discriminators/generators), ``semisup`` (the semi-supervised trainer) and ``train``
+(the MNIST/CIFAR-10 training command, ``curiosity gan train``); data loaders: :mod:`generative.data`.
 """
 
 from generative.gan.layers import (

@@ -9,7 +9,7 @@ Modules, one job each:
 * :mod:`~generative.infogan.model` -- :class:`InfoGAN` tying them together, with :meth:`InfoGAN.encode`;
 * :mod:`~generative.infogan.figures` -- latent-traversal PNGs.
 
-Training is :func:`generative.train_infogan.train` (command ``python -m generative.train_infogan``).
+Training is :func:`generative.infogan.train.train` (command ``python -m generative.infogan.train``).
 
 References:
     Chen et al., "InfoGAN: Interpretable Representation Learning by Information Maximizing Generative

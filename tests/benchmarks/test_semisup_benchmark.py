@@ -10,8 +10,8 @@ import torch
 
 from benchmarks import semisup_mnist
 from curiosity.serialization import safe_load
-from generative.train_gan import TrainGanConfig
-from generative.train_gan import train as train_gan
+from generative.gan.train import TrainGanConfig
+from generative.gan.train import train as train_gan
 
 
 def write_run(results_dir, epochs):

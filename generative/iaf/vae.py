@@ -27,7 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from curiosity.networks import module_device
-from generative.made import MADE
+from generative.iaf.made import MADE
 
 LOG_2PI = math.log(2 * math.pi)
 POSTERIORS = ("diagonal", "iaf")

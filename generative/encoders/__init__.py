@@ -1,7 +1,10 @@
-"""State encoders: frames in, feature vectors out, for exploration bonuses and world models.
+"""Frame encoders (frames in, feature vectors out) and the world model over their latents.
 
-Every encoder is a :class:`~generative.state_encoder.StateEncoder`: frames ``(B, *frame_shape)`` in,
-``(B, feature_dim)`` out; :mod:`generative.state_encoder` describes the frame adapter they share.
+The encoders feed exploration bonuses; :mod:`generative.encoders.world_model` learns BNN latent dynamics
+and imagines rollouts on top of any of them.
+
+Every encoder is a :class:`~generative.encoders.base.StateEncoder`: frames ``(B, *frame_shape)`` in,
+``(B, feature_dim)`` out; :mod:`generative.encoders.base` describes the frame adapter they share.
 
 Encoders:
 
@@ -36,9 +39,9 @@ import numpy as np
 import torch
 
 from curiosity.networks import check_int
-from generative.frame_vae import FrameVAE
-from generative.model_encoders import GANDiscriminatorEncoder, IAFVAEEncoder, InfoGANEncoder
-from generative.state_encoder import StateEncoder
+from generative.encoders.adapters import GANDiscriminatorEncoder, IAFVAEEncoder, InfoGANEncoder
+from generative.encoders.base import StateEncoder
+from generative.encoders.frame_vae import FrameVAE
 
 __all__ = [
     "ENCODERS", "FrameVAE", "GANDiscriminatorEncoder", "IAFVAEEncoder", "InfoGANEncoder", "StateEncoder",

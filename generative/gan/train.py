@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m generative.train_gan --epochs 300 --labels-per-class 10 --checkpoint-dir checkpoints/gan
+    python -m generative.gan.train --epochs 300 --labels-per-class 10 --checkpoint-dir checkpoints/gan
 
 Checkpoints are written atomically after every epoch (CPU tensors: a run started on a GPU resumes on a CPU and
 back) and a rerun with the same arguments resumes. ``--device`` picks where it trains (default ``auto``: CUDA
@@ -159,12 +159,12 @@ def load_dataset(cfg: TrainGanConfig, split: str) -> tuple[torch.Tensor, torch.T
     """Float images as the models take them (MNIST: ``(N, 784)`` in [0, 1]; CIFAR-10: ``(N, 3, 32, 32)`` in
     [-1, 1]) and int64 labels."""
     if cfg.dataset == "mnist":
-        from generative.mnist import load_mnist
+        from generative.data.mnist import load_mnist
 
         images, labels = load_mnist(split, cfg.data_dir)
         images = images.reshape(len(images), -1).float() / 255.0
     else:
-        from generative.gan.cifar10 import load_cifar10
+        from generative.data.cifar10 import load_cifar10
 
         images, labels = load_cifar10(split, cfg.data_dir)
         images = images.float() / 127.5 - 1.0
@@ -351,7 +351,7 @@ def train(config: TrainGanConfig) -> dict:
 
 
 def main(config: TrainGanConfig | None = None) -> dict:
-    """Command-line entry point (``python -m generative.train_gan --help``)."""
+    """Command-line entry point (``python -m generative.gan.train --help``)."""
     if config is None:
         import tyro
 

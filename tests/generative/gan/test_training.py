@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from curiosity.serialization import safe_load
-from generative.gan.cifar10 import load_cifar10
+from generative.data.cifar10 import load_cifar10
+from generative.data.mnist import load_mnist
 from generative.gan.models import CifarDiscriminator, CifarGenerator, MnistDiscriminator, MnistGenerator
 from generative.gan.semisup import SemiSupervisedGAN, labelled_batches, linear_decay_lr, select_labelled
-from generative.mnist import load_mnist
-from generative.train_gan import TrainGanConfig, save_sample_grid, train
+from generative.gan.train import TrainGanConfig, save_sample_grid, train
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from benchmarks.infogan_mnist import cluster_error
 from curiosity.serialization import safe_load
 from generative.infogan import InfoGAN, LatentSpec, mutual_information_bound, split_q_params, to_images
 from generative.infogan.figures import save_traversals
-from generative.train_infogan import EpochSampler, InfoGANConfig, load_model, main, train
+from generative.infogan.train import EpochSampler, InfoGANConfig, load_model, main, train
 
 TINY = dict(channels=8, hidden=64, q_hidden=32)
 

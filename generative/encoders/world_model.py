@@ -31,7 +31,7 @@ from curiosity.base import action_dim, encode_actions
 from curiosity.bnn import BNN
 from curiosity.networks import check_float, check_int
 from curiosity.normalization import RunningMeanStd
-from generative.encoders import StateEncoder
+from generative.encoders.base import StateEncoder
 
 
 class Imagined(NamedTuple):

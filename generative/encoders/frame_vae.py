@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from curiosity.networks import check_int
-from generative.state_encoder import StateEncoder
+from generative.encoders.base import StateEncoder
 
 
 class FrameVAE(StateEncoder):

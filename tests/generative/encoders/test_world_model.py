@@ -14,7 +14,7 @@ from PIL import Image
 
 import envs  # noqa: F401  (registers the pixel ids)
 from generative.encoders import FrameVAE, InfoGANEncoder, pretrain_encoder
-from generative.world_model import Imagined, WorldModel, save_gif, save_strip, to_uint8_frames
+from generative.encoders.world_model import Imagined, WorldModel, save_gif, save_strip, to_uint8_frames
 
 torch.set_num_threads(1)
 

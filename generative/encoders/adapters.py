@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from generative.encoders.base import StateEncoder
 from generative.gan.layers import data_dependent_init
 from generative.gan.losses import feature_matching_loss, unsupervised_loss
 from generative.gan.models import MnistDiscriminator, MnistGenerator
-from generative.iaf_vae import IAFVAE
+from generative.iaf.vae import IAFVAE
 from generative.infogan import InfoGAN, LatentSpec
-from generative.state_encoder import StateEncoder
 
 
 class IAFVAEEncoder(StateEncoder):
@@ -25,9 +25,9 @@ class IAFVAEEncoder(StateEncoder):
 
     Args:
         frame_shape: one observation's shape.
-        vae: a (pretrained) :class:`~generative.iaf_vae.IAFVAE`; ``None`` builds one with ``vae_kwargs``
+        vae: a (pretrained) :class:`~generative.iaf.vae.IAFVAE`; ``None`` builds one with ``vae_kwargs``
             (default here: 32x32 images, 16 latents, IAF posterior, dense width 256).
-        vae_kwargs: keyword arguments of :class:`~generative.iaf_vae.IAFVAE` when ``vae`` is ``None``.
+        vae_kwargs: keyword arguments of :class:`~generative.iaf.vae.IAFVAE` when ``vae`` is ``None``.
         learning_rate: Adam learning rate of :meth:`train_step`.
         frame_stack, channels_last, input_range: see :class:`StateEncoder`.
         seed: seeds a newly built VAE's weights.
@@ -125,7 +125,7 @@ class InfoGANEncoder(StateEncoder):
 
     def train_step(self, frames: torch.Tensor | np.ndarray) -> dict[str, float]:
         """One InfoGAN iteration (D/Q step, then G step) on real frames (a batch of at least 2)."""
-        from generative.train_infogan import InfoGANConfig, train_step  # the training command's step
+        from generative.infogan.train import InfoGANConfig, train_step  # the training command's step
 
         images = self.frames_to_images(frames)
         if len(images) < 2:

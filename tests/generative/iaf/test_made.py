@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from generative.made import MADE
+from generative.iaf.made import MADE
 
 
 def _jacobian(made: MADE, z: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Train InfoGAN on MNIST: ``python -m generative.train_infogan --help``.
+"""Train InfoGAN on MNIST: ``python -m generative.infogan.train --help``.
 
 Each iteration follows the original trainer (openai/InfoGAN ``infogan_trainer.py``): one Adam step of
 D and Q on ``BCE(D(real), 1) + BCE(D(G(z, c)), 0) - lambda * L_I``, then one Adam step of G on the
@@ -34,9 +34,9 @@ from tqdm import tqdm
 
 from curiosity.runtime import configure_torch, resolve_device
 from curiosity.serialization import atomic_save, safe_load, to_cpu
+from generative.data.mnist import load_mnist
 from generative.infogan import InfoGAN, LatentSample, LatentSpec, MIBound, mutual_information_bound
 from generative.infogan.figures import save_traversals
-from generative.mnist import load_mnist
 
 CHECKPOINT_NAME = "checkpoint.pt"
 # Config fields that fix the model's shapes: a checkpoint is only resumed when they agree.
@@ -99,7 +99,7 @@ class InfoGANConfig:
     train_images: int | None = None
     """Use only the first N training images (None: all 60,000); for quick tests."""
     mnist_dir: str | None = None
-    """Directory of the MNIST IDX files (None: the default search, see generative.mnist)."""
+    """Directory of the MNIST IDX files (None: the default search, see generative.data.mnist)."""
     checkpoint_every: int = 250
     """Write the checkpoint and the traversal figures every this many iterations (and at the end)."""
     resume: bool = True

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from curiosity.serialization import safe_load
-from generative.train_iaf import IAFTrainConfig, build_model, load_model, train
+from generative.iaf.train import IAFTrainConfig, build_model, load_model, train
 
 TINY = {"latent_dim": 8, "channels": 4, "hidden": 16, "context_dim": 4, "iaf_width": 8, "free_bits_groups": 4}
 
@@ -70,7 +70,7 @@ def test_mid_epoch_checkpoint_resumes_exactly(tmp_path, monkeypatch):
     train(straight)
     reference = safe_load(tmp_path / "a" / "run" / "checkpoint.pt")
 
-    from generative import train_iaf
+    from generative.iaf import train as train_iaf
 
     calls = {"n": 0}
     real_update = train_iaf._update_ema

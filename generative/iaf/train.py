@@ -1,6 +1,6 @@
 """Train a VAE with a diagonal or IAF posterior on dynamically binarised MNIST.
 
-``python -m generative.train_iaf --posterior iaf --epochs 50`` (``--help`` lists every option).
+``python -m generative.iaf.train --posterior iaf --epochs 50`` (``--help`` lists every option).
 
 Training images are re-binarised (a Bernoulli sample of the intensities) every time a batch is drawn;
 the test set is binarised once with a fixed seed (both on the CPU, so a seed binarises alike on every
@@ -31,8 +31,8 @@ from tqdm import tqdm
 
 from curiosity.runtime import configure_torch, resolve_device
 from curiosity.serialization import atomic_save, safe_load, to_cpu
-from generative.iaf_vae import IAFVAE
-from generative.mnist import load_mnist
+from generative.data.mnist import load_mnist
+from generative.iaf.vae import IAFVAE
 
 # Config fields that define the network: a checkpoint is only resumed when these match.
 MODEL_FIELDS = (
@@ -99,7 +99,7 @@ class IAFTrainConfig:
     seed: int = 0
     """Seed of initialisation, shuffling and training binarisation."""
     mnist_dir: str | None = None
-    """Directory with the MNIST IDX files (default: generative.mnist.default_mnist_dir())."""
+    """Directory with the MNIST IDX files (default: generative.data.mnist.default_mnist_dir())."""
     out_dir: str = "runs/iaf"
     """Where samples.png, reconstructions.png and metrics.json go."""
     checkpoint: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from generative.iaf_vae import IAFVAE, ResBlock
+from generative.iaf.vae import IAFVAE, ResBlock
 
 TINY = {"latent_dim": 8, "channels": 4, "hidden": 32, "context_dim": 8, "iaf_width": 16}
 

@@ -26,11 +26,11 @@ from agents.errors import UsageError
 
 # command words -> (module, config dataclass, function taking the config)
 COMMANDS: dict[tuple[str, ...], tuple[str, str, str]] = {
-    ("demo",): ("benchmarks.demo", "DemoArgs", "main"),
+    ("demo",): ("benchmarks.sweep.demo", "DemoArgs", "main"),
     ("train",): ("agents.cli", "TrainArgs", "train"),
     ("evaluate",): ("agents.cli", "EvaluateArgs", "evaluate"),
-    ("bench", "run"): ("benchmarks.bench_cli", "BenchRun", "run"),
-    ("bench", "report"): ("benchmarks.bench_cli", "BenchReport", "report"),
+    ("bench", "run"): ("benchmarks.sweep.cli", "BenchRun", "run"),
+    ("bench", "report"): ("benchmarks.sweep.cli", "BenchReport", "report"),
     ("gan", "train"): ("generative.gan.train", "TrainGanConfig", "train"),
     ("infogan", "train"): ("generative.infogan.train", "InfoGANConfig", "train"),
     ("vae", "train"): ("generative.iaf.train", "IAFTrainConfig", "train"),

@@ -11,7 +11,7 @@ def command_line(module: str) -> str:
     """This process's command line as ``python -m module ...`` (with ``TORCH_THREADS`` when set).
 
     Args:
-        module: the dotted module that was run, e.g. ``"benchmarks.semisup_mnist"``.
+        module: the dotted module that was run, e.g. ``"benchmarks.generative.semisup_mnist"``.
     """
     threads = os.environ.get("TORCH_THREADS")
     prefix = f"env TORCH_THREADS={threads} " if threads else ""

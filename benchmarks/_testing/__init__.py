@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.suites import MethodSpec, Suite, TaskSpec
+from benchmarks.sweep.suites import MethodSpec, Suite, TaskSpec
 
 CURVE_HEADER = "timesteps,episode_return,episode_length,success,intrinsic_return"
 #: return written into the partial curve a fake job leaves while it sleeps; never in a finished run

@@ -37,7 +37,7 @@ def default_mnist_dir() -> Path:
     """The directory searched when none is given (see module docstring)."""
     if os.environ.get("MNIST_DIR"):
         return Path(os.environ["MNIST_DIR"])
-    for base in (Path.cwd(), Path(__file__).resolve().parents[1]):
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
         shared = base.parent / "shared" / "data" / "mnist"
         if shared.is_dir():
             return shared

@@ -121,7 +121,7 @@ def test_bad_config_raises(tmp_path, kwargs, match):
 
 
 def test_benchmark_smoke(tmp_path, monkeypatch):
-    from benchmarks import iaf_mnist
+    from benchmarks.generative import iaf_mnist
 
     monkeypatch.setenv("MNIST_DIR", str(_write_fake_mnist(tmp_path / "mnist")))
     monkeypatch.setattr(iaf_mnist, "MODELS", {k: {**v, **TINY} for k, v in iaf_mnist.MODELS.items()})

@@ -14,8 +14,8 @@ import pytest
 import torch
 from torch.distributions import Categorical, Normal
 
-from benchmarks import infogan_mnist
-from benchmarks.infogan_mnist import cluster_error
+from benchmarks.generative import infogan_mnist
+from benchmarks.generative.infogan_mnist import cluster_error
 from curiosity.serialization import safe_load
 from generative.infogan import InfoGAN, LatentSpec, mutual_information_bound, split_q_params, to_images
 from generative.infogan.figures import save_traversals

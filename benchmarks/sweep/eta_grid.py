@@ -1,0 +1,97 @@
+"""Pick each bonus's eta from the ``eta-grid`` suite's finished runs, by one rule fixed before the results.
+
+For each bonus, every eta of the grid is scored over its seeds: the median steps to the first reward (a seed
+that never found it counts as its budget; lower is better), then the number of seeds holding the reward at
+the end, then the mean final return. The best eta per bonus is then fixed for every task of the comparison.
+
+    python -m benchmarks.sweep.eta_grid --out benchmarks/results/eta-grid
+
+writes ``eta_choice.json`` (bonus -> chosen eta and every eta's scores) and ``eta_grid.md`` there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.sweep.results import atomic_write, finished_runs
+from benchmarks.sweep.stats import exploration_summary
+
+
+def score(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The grid's scores of one (bonus, eta) over its seeds."""
+    summary = exploration_summary(records)
+    returns = [float(r["metrics"].get("final_return", 0.0)) for r in records]
+    return {"steps_median": summary["steps_to_first_success_censored_median"],
+            "n_holding": summary["n_holding"], "n_found": summary["n_found"],
+            "final_return_mean": float(np.mean(returns)), "n_seeds": len(records)}
+
+
+def rank_key(entry: dict[str, Any]) -> tuple[float, int, float]:
+    """Sort key of the rule: fewer steps to the first reward, then more seeds holding, then more return."""
+    return (entry["steps_median"], -entry["n_holding"], -entry["final_return_mean"])
+
+
+def choose(out: str | Path) -> dict[str, dict[str, Any]]:
+    """bonus -> ``{"eta": chosen, "scores": {eta: scores}}`` from the grid's finished runs in ``out``.
+
+    Raises:
+        FileNotFoundError: ``out`` holds no finished run of a bonus.
+    """
+    groups: dict[str, dict[float, list]] = defaultdict(lambda: defaultdict(list))
+    for record in finished_runs(out).values():
+        job = record["job"]
+        if job["bonus"] != "none":
+            groups[job["bonus"]][float(job["settings"]["eta"])].append(record)
+    if not groups:
+        raise FileNotFoundError(f"{out} holds no finished run with a bonus; run the eta-grid suite into it "
+                                "first")
+    choice = {}
+    for bonus, by_eta in sorted(groups.items()):
+        scores = {eta: score(records) for eta, records in sorted(by_eta.items())}
+        best = min(scores, key=lambda eta: (rank_key(scores[eta]), eta))  # ties: the smaller eta
+        choice[bonus] = {"eta": best, "scores": {f"{eta:g}": s for eta, s in scores.items()}}
+    return choice
+
+
+def markdown(choice: dict[str, dict[str, Any]]) -> str:
+    """The grid as a table, the chosen eta of each bonus in bold."""
+    lines = ["| bonus | eta | median steps to first reward | seeds finding it | seeds holding it | final "
+             "return |", "| --- | --- | --- | --- | --- | --- |"]
+    for bonus, entry in choice.items():
+        for eta, s in entry["scores"].items():
+            mark = "**" if float(eta) == entry["eta"] else ""
+            n = s["n_seeds"]
+            lines.append(f"| {bonus} | {mark}{eta}{mark} | {s['steps_median']:.0f} | {s['n_found']}/{n} | "
+                         f"{s['n_holding']}/{n} | {s['final_return_mean']:.3g} |")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Args:
+    """Pick each bonus's eta from a finished eta-grid sweep."""
+
+    out: str = "benchmarks/results/eta-grid"
+    """The sweep's output directory (``curiosity bench run eta-grid --out ...``)."""
+
+
+def main(args: Args | None = None) -> dict[str, dict[str, Any]]:
+    if args is None:
+        import tyro
+
+        args = tyro.cli(Args)
+    choice = choose(args.out)
+    atomic_write(Path(args.out) / "eta_choice.json", json.dumps(choice, indent=2).encode())
+    text = markdown(choice)
+    atomic_write(Path(args.out) / "eta_grid.md", text.encode())
+    print(text)
+    return choice
+
+
+if __name__ == "__main__":
+    main()

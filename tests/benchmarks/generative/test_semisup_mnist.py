@@ -1,0 +1,171 @@
+"""The semi-supervised MNIST benchmark's bookkeeping (no training here)."""
+
+import functools
+import json
+import typing
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks.generative import semisup_mnist
+from curiosity.serialization import safe_load
+from generative.gan.train import TrainGanConfig
+from generative.gan.train import train as train_gan
+
+
+def write_run(results_dir, epochs):
+    runs = results_dir / "semisup_mnist_runs"
+    runs.mkdir(parents=True)
+    record = {"name": "main", "seed": 0, "overrides": {}, "test_error": 0.02, "minutes": 1.0,
+              "seconds_per_epoch": 1.0, "epochs": epochs, "labels": 100,
+              "history": [{"epoch": epochs, "test_error": 0.02, "test_error_raw": 0.015}]}
+    (runs / "main_seed0.json").write_text(json.dumps(record))
+
+
+def test_a_finished_run_of_another_budget_is_refused_not_reused(tmp_path):
+    write_run(tmp_path, epochs=60)
+    args = semisup_mnist.Args(epochs=120, results_dir=tmp_path, checkpoint_root=tmp_path / "ckpt")
+    with pytest.raises(SystemExit, match="made with 60 epochs and 100 labels, not 120"):
+        semisup_mnist._run(args, "main", 0, {})
+    same = semisup_mnist.Args(epochs=60, results_dir=tmp_path, checkpoint_root=tmp_path / "ckpt")
+    record = semisup_mnist._run(same, "main", 0, {})
+    assert record["test_error_raw"] == 0.015  # filled in from the history of records that predate the field
+    assert not (tmp_path / "ckpt").exists()  # nothing was trained
+
+
+def test_the_report_carries_the_command_that_ran(tmp_path, monkeypatch):
+    write_run(tmp_path, epochs=60)
+    monkeypatch.setattr("sys.argv", ["semisup_mnist.py", "--seeds", "0", "--epochs", "60", "--no-ablations"])
+    monkeypatch.setenv("TORCH_THREADS", "1")
+    args = semisup_mnist.Args(seeds=[0], epochs=60, ablations=False, results_dir=tmp_path)
+    summary = semisup_mnist.main(args)
+    expected = ("env TORCH_THREADS=1 python -m benchmarks.generative.semisup_mnist --seeds 0 --epochs 60 "
+                "--no-ablations")
+    assert summary["command"] == expected
+    report = (tmp_path / "semisup_mnist.md").read_text()
+    assert f"Command: `{summary['command']}`" in report and "| 0 | 2.00% | 1.50% |" in report
+    assert "![test error per epoch](semisup_mnist_curves.png)" in report
+    assert (tmp_path / "semisup_mnist_curves.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_every_ablation_can_be_chosen_by_name_and_runs_alone(tmp_path, monkeypatch):
+    assert set(typing.get_args(semisup_mnist.AblationName)) == set(semisup_mnist.ABLATIONS)
+    trained = []
+    monkeypatch.setattr(semisup_mnist, "_run", lambda args, name, seed, overrides: trained.append(name) or {
+        "seed": seed, "overrides": overrides, "test_error": 0.02, "test_error_raw": 0.02, "minutes": 1.0,
+        "seconds_per_epoch": 1.0})
+    args = semisup_mnist.Args(seeds=[], ablation_names=("minibatch_discrimination",), results_dir=tmp_path)
+    summary = semisup_mnist.main(args)
+    assert trained == ["minibatch_discrimination"]
+    assert list(summary["ablations"]) == ["minibatch_discrimination"]
+
+
+def test_an_unknown_ablation_is_named_before_anything_runs(tmp_path):
+    args = semisup_mnist.Args(seeds=[0], ablation_names=("no_dropout",), results_dir=tmp_path / "out")
+    with pytest.raises(ValueError, match=r"unknown ablation\(s\) \['no_dropout'\]"):
+        semisup_mnist.main(args)
+    assert not (tmp_path / "out").exists()
+
+
+# -- the ensemble (issue #26: 50 labels, 10 models) -------------------------------------------------------
+
+
+def test_ensemble_scores_the_mean_of_the_members_probabilities():
+    """Three members, four test images: worked out by hand. Image 0 is wrong in two members of three (a
+    majority vote would miss it) but right on the mean; image 2 is wrong on the mean."""
+    labels = torch.tensor([0, 1, 2, 0])
+    probs = [
+        torch.tensor([[0.4, 0.6, 0.0], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.9, 0.05, 0.05]]),
+        torch.tensor([[0.4, 0.6, 0.0], [0.5, 0.2, 0.3], [0.0, 0.6, 0.4], [0.7, 0.2, 0.1]]),
+        torch.tensor([[1.0, 0.0, 0.0], [0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.8, 0.1, 0.1]]),
+    ]
+    members, ensemble = semisup_mnist.ensemble_errors(probs, labels)
+    assert members == [0.25, 0.75, 0.5] and ensemble == 0.25
+    with pytest.raises(ValueError, match=r"probs must be one or more \(n, K\) tensors with n = 4"):
+        semisup_mnist.ensemble_errors([probs[0], probs[1][:3]], labels)
+    with pytest.raises(ValueError, match="got shapes \\[\\]"):
+        semisup_mnist.ensemble_errors([], labels)
+
+
+@pytest.fixture
+def tiny_gan(monkeypatch):
+    """The benchmark's runs at a size that trains in a second (the data set is the real MNIST)."""
+    tiny = functools.partial(TrainGanConfig, iterations_per_epoch=2, batch_size=20, train_subset=500,
+                             test_subset=100, threads=1)  # fmt: skip
+    monkeypatch.setattr(semisup_mnist, "TrainGanConfig", tiny)
+    return tiny
+
+
+def ensemble_args(tmp_path, **kw):
+    base = dict(labels_per_class=1, ensemble=2, epochs=2, lr_decay_fraction=0.0, results_dir=tmp_path / "res",
+                checkpoint_root=tmp_path / "ckpt", progress=False, device="cpu")  # fmt: skip
+    return semisup_mnist.Args(**(base | kw))
+
+
+def test_ensemble_members_train_apart_resume_and_are_scored_at_the_end(tmp_path, tiny_gan, monkeypatch):
+    # member 0 alone (one process): nothing is scored yet
+    assert semisup_mnist.main(ensemble_args(tmp_path, members=[0])) is None
+    assert not (tmp_path / "res" / "semisup_mnist_10labels.json").exists()
+    # member 1 was killed after its first epoch: its checkpoint is there, its record is not
+    killed = tiny_gan(seed=1, epochs=1, lr_decay_fraction=0.0, labels_per_class=1, label_seed=0,
+                      checkpoint_dir=tmp_path / "ckpt" / "ensemble10_seed1", progress=False)  # fmt: skip
+    first_epoch = train_gan(killed)["history"][0][0]
+    summary = semisup_mnist.main(ensemble_args(tmp_path, members=[1]))
+    record = json.loads((tmp_path / "res" / "semisup_mnist_runs" / "ensemble10_seed1.json").read_text())
+    assert record["history"][0] == first_epoch and len(record["history"]) == 2  # resumed, not restarted
+    # the last member to finish scored the ensemble: the mean of the two members' probabilities
+    saved = [safe_load(tmp_path / "ckpt" / f"ensemble10_seed{k}" / "test_probs.pt") for k in (0, 1)]
+    mean = (saved[0]["probs"].numpy() + saved[1]["probs"].numpy()) / 2
+    expected = float(np.mean(mean.argmax(1) != saved[0]["labels"].numpy()))
+    written = json.loads((tmp_path / "res" / "semisup_mnist_10labels.json").read_text())
+    assert written == summary
+    assert summary["labels"] == 10 and summary["ensemble_size"] == 2 and summary["test_images"] == 100
+    assert summary["ensemble_error"] == pytest.approx(expected, abs=1e-12)
+    runs = [json.loads((tmp_path / "res" / "semisup_mnist_runs" / f"ensemble10_seed{k}.json").read_text())
+            for k in (0, 1)]  # fmt: skip
+    assert summary["member_errors"] == pytest.approx([r["test_error"] for r in runs])
+    assert summary["member_minutes"] == [r["minutes"] for r in runs] and len(summary["member_commands"]) == 2
+    # everything finished: a rerun trains nothing and scores the same
+    monkeypatch.setattr(semisup_mnist, "train", lambda cfg: pytest.fail("a finished member was trained"))
+    assert semisup_mnist.main(ensemble_args(tmp_path))["ensemble_error"] == summary["ensemble_error"]
+    # a finished member is never reused for an ensemble with other labels
+    with pytest.raises(SystemExit, match=r"made with \{'label_seed': 0\}, not \{'label_seed': 3\}"):
+        semisup_mnist.main(ensemble_args(tmp_path, ensemble_label_seed=3))
+
+
+@pytest.mark.parametrize(
+    ("kw", "error", "match"),
+    [
+        ({"ensemble": -1}, ValueError, "ensemble must be >= 0"),
+        ({"ensemble": 0, "members": [0]}, ValueError, "give --ensemble N too"),
+        ({"members": [1, 2]}, ValueError, r"members must lie in \[0, 2\) for --ensemble 2, got \[2\]"),
+        ({"device": "gpu"}, ValueError, "device must be 'auto'"),
+    ],
+)
+def test_ensemble_arguments_are_checked_before_anything_is_written(tmp_path, kw, error, match):
+    with pytest.raises(error, match=match):
+        semisup_mnist.main(ensemble_args(tmp_path, **kw))
+    assert not (tmp_path / "res").exists()
+
+
+def test_the_minibatch_discrimination_ablation_command_runs(tmp_path, tiny_gan, monkeypatch):
+    """The README's command for the ablation not yet run, parsed as the command line does, at a tiny size."""
+    import tyro
+
+    argv = ["--seeds", "0", "--epochs", "1", "--ablation-names", "no_feature_matching",
+            "minibatch_discrimination", "--results-dir", str(tmp_path), "--checkpoint-root",
+            str(tmp_path / "ckpt"), "--no-progress"]
+    args = tyro.cli(semisup_mnist.Args, args=argv)
+    assert args.ablation_names == ("no_feature_matching", "minibatch_discrimination") and args.ablations
+    write_run(tmp_path, epochs=1)  # the main run and the first ablation are finished already
+    no_fm = json.loads((tmp_path / "semisup_mnist_runs" / "main_seed0.json").read_text())
+    no_fm |= {"name": "no_feature_matching", "overrides": {"generator_loss": "standard"}}
+    (tmp_path / "semisup_mnist_runs" / "no_feature_matching_seed0.json").write_text(json.dumps(no_fm))
+    monkeypatch.setattr("sys.argv", ["semisup_mnist.py", *argv])
+    summary = semisup_mnist.main(args)
+    assert list(summary["ablations"]) == ["no_feature_matching", "minibatch_discrimination"]
+    run = json.loads((tmp_path / "semisup_mnist_runs" / "minibatch_discrimination_seed0.json").read_text())
+    assert run["overrides"] == {"minibatch_kernels": 100, "minibatch_kernel_dim": 5} and run["epochs"] == 1
+    assert 0.0 <= run["test_error"] <= 1.0
+    assert "| minibatch_discrimination (" in (tmp_path / "semisup_mnist.md").read_text()

@@ -1,0 +1,58 @@
+"""The eta choice against hand-ranked fake grid results."""
+
+import json
+
+import pytest
+
+from benchmarks.sweep.eta_grid import choose, markdown
+from benchmarks.sweep.jobs import expand
+from benchmarks.sweep.suites import ETA_GRID, grid_method
+
+
+def write_run(out, bonus, eta, seed, steps, last, final_return, budget=300):
+    method = grid_method(bonus, eta)
+    run = out / "runs" / "SparseMountainCar-v1" / method / f"seed{seed}"
+    run.mkdir(parents=True)
+    record = {"run_id": f"SparseMountainCar-v1/{method}/seed{seed}",
+              "job": {"env_id": "SparseMountainCar-v1", "method": method, "seed": seed, "bonus": bonus,
+                      "total_timesteps": budget, "settings": {"eta": eta}},
+              "metrics": {"success": steps is not None, "steps_to_first_success": steps,
+                          "success_rate_last": last, "final_return": final_return}}
+    (run / "result.json").write_text(json.dumps(record))
+
+
+def test_the_rule_ranks_steps_then_holding_then_return(tmp_path):
+    # rnd: eta 1e-3 finds it soonest (median of 50, 60, 300 = 60) -> chosen despite a lower return
+    for seed, steps in enumerate([50, 60, None]):
+        write_run(tmp_path, "rnd", 1e-3, seed, steps, 1.0 if steps else 0.0, 0.5)
+    for seed, steps in enumerate([100, 100, 100]):
+        write_run(tmp_path, "rnd", 1e-2, seed, steps, 1.0, 1.0)
+    # icm: equal steps (median 100); 1e-4 holds in 2 seeds, 1e-2 in 1 -> 1e-4
+    for seed, last in enumerate([1.0, 1.0, 0.0]):
+        write_run(tmp_path, "icm", 1e-4, seed, 100, last, 0.2)
+    for seed, last in enumerate([1.0, 0.0, 0.0]):
+        write_run(tmp_path, "icm", 1e-2, seed, 100, last, 0.9)
+    # vime: a full tie except the return -> the higher return (1e-2)
+    for eta, ret in ((1e-4, 0.3), (1e-2, 0.4)):
+        for seed in range(3):
+            write_run(tmp_path, "vime", eta, seed, 10, 1.0, ret)
+    choice = choose(tmp_path)
+    assert {b: c["eta"] for b, c in choice.items()} == {"icm": 1e-4, "rnd": 1e-3, "vime": 1e-2}
+    assert choice["rnd"]["scores"]["0.001"]["steps_median"] == 60
+    assert "| rnd | **0.001** | 60 | 2/3 | 2/3 | 0.5 |" in markdown(choice)
+
+
+def test_no_runs_is_an_error(tmp_path):
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(FileNotFoundError, match="no finished run"):
+        choose(tmp_path)
+
+
+def test_the_grid_suite_gives_every_bonus_every_eta():
+    jobs = expand("eta-grid", 1)
+    etas = {}
+    for job in jobs:
+        etas.setdefault(job.bonus, set()).add(job.settings["eta"])
+    assert etas.pop("none") == {0.0}
+    assert len(etas) == 9 and all(found == set(ETA_GRID) for found in etas.values())
+    assert {job.env_id for job in jobs} == {"SparseMountainCar-v1"}

@@ -1,0 +1,56 @@
+"""Exploration statistics against brute-force references."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks.sweep.stats import fisher_p, found_fraction, mann_whitney_p
+
+
+def brute_force_mann_whitney(a, b):
+    """Two-sided p from every split of the pooled values: twice the smaller tail of U's distribution."""
+    pooled = list(a) + list(b)
+
+    def u(first, second):
+        return sum((x > y) + 0.5 * (x == y) for x in first for y in second)
+
+    observed = u(a, b)
+    values = []
+    for chosen in itertools.combinations(range(len(pooled)), len(a)):
+        first = [pooled[i] for i in chosen]
+        second = [pooled[i] for i in range(len(pooled)) if i not in chosen]
+        values.append(u(first, second))
+    values = np.array(values)
+    below, above = np.mean(values <= observed + 1e-9), np.mean(values >= observed - 1e-9)
+    return min(1.0, 2 * min(below, above))
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ([1.0, 2.0, 3.0, 6.0], [0.0, 0.0, 0.3]),
+    ([0.0, 0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0, 0.0]),  # a sparse task: ties everywhere
+    ([5.0, 1.0, 4.0, 2.0], [3.0, 2.0, 6.0, 0.5, 2.0]),
+])
+def test_mann_whitney_matches_the_permutation_distribution(a, b):
+    assert mann_whitney_p(a, b) == pytest.approx(brute_force_mann_whitney(a, b))
+
+
+def test_mann_whitney_of_identical_samples_is_one():
+    assert mann_whitney_p([0.0, 0.0], [0.0, 0.0, 0.0]) == 1.0
+    assert mann_whitney_p([], [1.0]) == 1.0
+
+
+def test_fisher_matches_the_hypergeometric_sum():
+    # 5/5 against 0/5: P(k) = C(5,k) C(5,5-k) / C(10,5); only k = 0 and k = 5 are as extreme
+    assert fisher_p(5, 5, 0, 5) == pytest.approx(2 / math.comb(10, 5))
+    assert fisher_p(2, 5, 2, 5) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="counts must lie"):
+        fisher_p(6, 5, 0, 5)
+
+
+def test_found_fraction_steps_up_at_each_first_reward():
+    records = [{"metrics": {"success": s is not None, "steps_to_first_success": s},
+                "job": {"total_timesteps": 100}} for s in (10, 50, None, 50)]
+    np.testing.assert_array_equal(found_fraction(records, np.array([0, 10, 49, 50, 100])),
+                                  [0, 0.25, 0.25, 0.75, 0.75])

@@ -56,7 +56,7 @@ from curiosity.networks import (
     check_int,
     check_sizes,
     check_state_keys,
-    cnn_keywords,
+    encoder_keywords,
     resolve_seed,
     seeded,
     storage_dtype,
@@ -101,9 +101,10 @@ class E3B(EpisodicBonus):
         hidden_sizes: hidden widths of the default vector ``phi`` (ELU).
         hidden_dim: hidden width of the inverse head (theirs: 256).
         encoder: optional ``phi``, any module ``(batch, *obs_shape) -> (batch, ...)`` (trained, flattened).
-        encoder_arch: the CNN that reads frames: ``"paper"`` (ICM's ELU convolutions), ``"nature"``
-            (the Nature DQN convolutions with ReLU, rllte's default encoder) or ``"universe"`` (ICM's
-            four ELU convolutions), then a linear layer to ``feature_dim``. Ignored for vectors and with
+        encoder_arch: the networks that read observations: ``"paper"`` (ICM's, their VizDoom model: ELU
+            throughout, four stride-2 convolutions for frames), ``"nature"`` (ReLU throughout, the Nature DQN
+            convolutions for frames: rllte's default encoder) or ``"universe"`` (ELU throughout, ICM's four
+            stride-2 convolutions for frames); then a linear layer to ``feature_dim``. Ignored with
             ``encoder``.
         ridge: ``lambda`` of ``C_0 = lambda I`` (theirs: 0.1).
         learning_rate: Adam learning rate (theirs: 1e-4).
@@ -165,7 +166,7 @@ class E3B(EpisodicBonus):
         with seeded(self.seed):
             phi, self.feature_dim = feature_map(
                 observation_space, self.feature_dim, self.hidden_sizes, encoder,
-                **cnn_keywords(self.encoder_arch, ("universe", nn.ELU)),
+                **encoder_keywords(self.encoder_arch, ("universe", nn.ELU)),
             )  # fmt: skip
             self.model = InverseDynamics(
                 phi, self.feature_dim, action_space, self.hidden_dim, observation_space.shape

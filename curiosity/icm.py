@@ -32,6 +32,7 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.base import LearnedBonus
+from curiosity.inverse_dynamics import feature_map
 from curiosity.networks import (
     RingPool,
     check_encoder,
@@ -39,11 +40,9 @@ from curiosity.networks import (
     check_float,
     check_int,
     check_sizes,
-    cnn_keywords,
+    encoder_keywords,
     flat_output_dim,
-    image_encoder,
     in_chunks,
-    is_image_space,
     mlp,
     resolve_seed,
     rows_per_chunk,
@@ -58,7 +57,8 @@ class ICM(LearnedBonus):
     Networks: ``phi`` is ``encoder`` when given (trained with the inverse loss; its output is flattened),
     else an ELU MLP ``encoder_hidden_sizes -> feature_dim`` for vectors, or for images the paper's four
     3x3 stride-2 ELU convolutions (:func:`curiosity.networks.universe_cnn`) and a linear layer to
-    ``feature_dim``. Inverse and forward models: one ReLU hidden layer of ``hidden_dim`` (paper: 256).
+    ``feature_dim`` (``encoder_arch`` picks ReLU and the Nature DQN convolutions instead). Inverse and
+    forward models: one ReLU hidden layer of ``hidden_dim`` (paper: 256).
 
     Args:
         observation_space: ``Box`` of shape ``(D,)``, or images ``(H, W[, C])`` / ``(C, H, W)``.
@@ -67,10 +67,10 @@ class ICM(LearnedBonus):
         encoder_hidden_sizes: hidden widths of the default vector ``phi``.
         hidden_dim: hidden width of the inverse and forward models (paper: 256).
         encoder: optional ``phi``, any module mapping ``(batch, *obs_shape)`` to ``(batch, ...)``.
-        encoder_arch: the CNN that reads frames: ``"paper"`` (ICM's ELU convolutions), ``"nature"``
-            (the Nature DQN convolutions with ReLU, rllte's default encoder) or ``"universe"`` (ICM's
-            four ELU convolutions), then a linear layer to ``feature_dim``. Ignored for vectors and with
-            ``encoder``.
+        encoder_arch: the networks that read observations: ``"paper"`` (ICM's: ELU throughout, its four
+            stride-2 convolutions for frames), ``"nature"`` (ReLU throughout, the Nature DQN convolutions for
+            frames: rllte's default encoder) or ``"universe"`` (ELU throughout, ICM's four stride-2
+            convolutions for frames); then a linear layer to ``feature_dim``. Ignored with ``encoder``.
         beta: weight of the forward loss against the inverse loss (paper: 0.2).
         learning_rate: Adam learning rate (paper: 1e-3).
         detach_forward_features: ``phi`` learns from the inverse loss only (default) or also from the
@@ -136,13 +136,11 @@ class ICM(LearnedBonus):
             if encoder is not None:
                 self.phi = encoder
                 self.feature_dim = flat_output_dim(encoder, obs_shape)
-            elif is_image_space(observation_space):
-                paper = ("universe", nn.ELU)
-                self.phi = image_encoder(
-                    observation_space, self.feature_dim, **cnn_keywords(self.encoder_arch, paper)
-                )
             else:
-                self.phi = mlp(self.obs_dim, self.encoder_hidden_sizes, self.feature_dim, nn.ELU)
+                self.phi, _ = feature_map(
+                    observation_space, self.feature_dim, self.encoder_hidden_sizes,
+                    **encoder_keywords(self.encoder_arch, ("universe", nn.ELU)),
+                )  # fmt: skip
             self.inverse_model = mlp(2 * self.feature_dim, (self.hidden_dim,), self.action_dim)
             self.forward_model = mlp(self.feature_dim + self.action_dim, (self.hidden_dim,), self.feature_dim)
             self.encode_rows = rows_per_chunk(self.phi, obs_shape)

@@ -216,8 +216,9 @@ def universe_cnn(in_channels: int, activation: type[nn.Module] = nn.ELU, n_layer
     return nn.Sequential(*layers, nn.Flatten())
 
 
-#: ``encoder_arch`` of the image bonuses besides ``"paper"`` (each bonus's own CNN): the Nature DQN
-#: convolutions with ReLU (rllte's default ``"mnih"`` encoder) or ICM's ELU convolutions
+#: ``encoder_arch`` of the bonuses besides ``"paper"`` (each bonus's own networks): ReLU throughout and
+#: the Nature DQN convolutions for frames (rllte's default ``"mnih"`` encoder), or ELU throughout and ICM's
+#: four stride-2 convolutions
 ENCODER_ARCHS: dict[str, tuple[str, type[nn.Module]]] = {
     "nature": ("nature", nn.ReLU),
     "universe": ("universe", nn.ELU),
@@ -225,14 +226,15 @@ ENCODER_ARCHS: dict[str, tuple[str, type[nn.Module]]] = {
 
 
 def check_encoder_arch(value: Any) -> str:
-    """``value`` if it names an image trunk for a bonus (``"paper"``, ``"nature"``, ``"universe"``)."""
+    """``value`` if it names a family of feature networks (``"paper"``, ``"nature"``, ``"universe"``)."""
     if not isinstance(value, str) or value not in ("paper", *ENCODER_ARCHS):
         raise ValueError(f"encoder_arch must be 'paper', 'nature' or 'universe', got {value!r}")
     return value
 
 
-def cnn_keywords(encoder_arch: str, paper: tuple[str, type[nn.Module]]) -> dict[str, Any]:
-    """:func:`image_encoder`'s ``arch`` and ``activation`` for ``encoder_arch`` (``"paper"``: ``paper``)."""
+def encoder_keywords(encoder_arch: str, paper: tuple[str, type[nn.Module]]) -> dict[str, Any]:
+    """The ``arch`` (of :func:`image_encoder`) and ``activation`` (of it and of :func:`mlp`) that
+    ``encoder_arch`` names; ``paper`` for ``"paper"``."""
     arch, activation = paper if encoder_arch == "paper" else ENCODER_ARCHS[encoder_arch]
     return {"arch": arch, "activation": activation}
 

@@ -38,7 +38,9 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.base import StdNormalizedBonus
+from curiosity.inverse_dynamics import feature_map
 from curiosity.networks import (
+    ENCODER_ARCHS,
     ImagePreprocessor,
     RingPool,
     check_encoder,
@@ -47,10 +49,8 @@ from curiosity.networks import (
     check_int,
     check_sizes,
     check_state_keys,
-    cnn_keywords,
     default_scale,
     flat_output_dim,
-    image_encoder,
     in_chunks,
     is_image_space,
     mlp,
@@ -65,8 +65,11 @@ def random_encoder(
     observation_space: spaces.Box, feature_dim: int, hidden_sizes: Sequence[int], arch: str = "paper"
 ) -> nn.Module:
     """RE3's random encoder (see the module docstring), ``(batch, *obs_shape) -> (batch, feature_dim)``."""
-    if is_image_space(observation_space) and arch != "paper":  # a common trunk instead of theirs
-        body: nn.Module = image_encoder(observation_space, feature_dim, **cnn_keywords(arch, ("", nn.ReLU)))
+    if arch != "paper":  # a common family of networks instead of theirs, then their head
+        trunk, activation = ENCODER_ARCHS[arch]
+        body: nn.Module = feature_map(
+            observation_space, feature_dim, hidden_sizes, arch=trunk, activation=activation
+        )[0]
     elif is_image_space(observation_space):
         pre = ImagePreprocessor(observation_space.shape, scale=default_scale(observation_space))
         c, h, w = pre.out_shape
@@ -97,9 +100,10 @@ class RE3(StdNormalizedBonus):
         feature_dim: width of the random features (paper: 50).
         hidden_sizes: hidden widths of the random MLP for vector observations.
         encoder: optional random (or any frozen) encoder ``(batch, *obs_shape) -> (batch, ...)``, not trained.
-        encoder_arch: the CNN that reads frames: ``"paper"`` (their random encoder), ``"nature"``
-            (the Nature DQN convolutions with ReLU, rllte's default encoder) or ``"universe"`` (ICM's
-            four ELU convolutions); the same head follows. Ignored for vectors and with ``encoder``.
+        encoder_arch: the networks that read observations: ``"paper"`` (theirs), ``"nature"`` (ReLU
+            throughout, the Nature DQN convolutions for frames: rllte's default encoder) or ``"universe"``
+            (ELU throughout, ICM's four stride-2 convolutions for frames); then their head. Ignored with
+            ``encoder``.
         memory_size: recent next-observation embeddings kept as extra neighbours (0: the batch alone).
         decay: per-transition decay of the bonus weight (paper: 1e-5).
         normalize_bonus: divide bonuses by their running std.

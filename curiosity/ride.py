@@ -55,9 +55,10 @@ class RIDE(EpisodicBonus, ICM):
         encoder_hidden_sizes: hidden widths of the default vector ``phi`` (ELU).
         hidden_dim: hidden width of the forward and inverse models (theirs: 256).
         encoder: optional ``phi``, any module ``(batch, *obs_shape) -> (batch, ...)`` (trained, flattened).
-        encoder_arch: the CNN that reads frames: ``"paper"`` (ICM's ELU convolutions), ``"nature"``
-            (the Nature DQN convolutions with ReLU, rllte's default encoder) or ``"universe"`` (ICM's
-            four ELU convolutions), then a linear layer to ``feature_dim``. Ignored for vectors and with
+        encoder_arch: the networks that read observations: ``"paper"`` (ICM's, RIDE's pixel model: ELU
+            throughout, four stride-2 convolutions for frames), ``"nature"`` (ReLU throughout, the Nature DQN
+            convolutions for frames: rllte's default encoder) or ``"universe"`` (ELU throughout, ICM's four
+            stride-2 convolutions for frames); then a linear layer to ``feature_dim``. Ignored with
             ``encoder``.
         beta: weight of the forward loss against the inverse loss (theirs: 10 against 0.1).
         learning_rate: Adam learning rate (theirs: 1e-4, RMSprop).

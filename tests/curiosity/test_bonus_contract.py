@@ -441,27 +441,38 @@ def test_check_batch_keeps_uint8_frames_as_bytes_and_gives_the_rest_as_float32(s
     assert rnd.check_batch(vectors, [0, 1], vectors)[0].dtype == torch.float32
 
 
-@pytest.mark.parametrize("name", ["icm", "ride", "e3b", "re3"])
-def test_encoder_arch_picks_the_cnn_that_reads_frames(name: str) -> None:
-    obs_space, act_space = spaces.Box(0, 255, (3, 64, 64), np.uint8), spaces.Discrete(4)
+def _feature_net(bonus: IntrinsicBonus) -> torch.nn.Module:
+    if isinstance(bonus, RE3):
+        return bonus.encoder
+    return bonus.model.phi if isinstance(bonus, E3B) else bonus.phi
 
-    def layers(encoder_arch: str | None) -> tuple[list, set]:
-        kwargs = {} if encoder_arch is None else {"encoder_arch": encoder_arch}
-        bonus = FACTORIES[name](obs_space, act_space, 0, **kwargs)
-        frames = np.zeros((2, 3, 64, 64), np.uint8)
-        assert bonus.compute(frames, [0, 1], frames).shape == (2,)
-        net = bonus.encoder if name == "re3" else bonus.model.phi if name == "e3b" else bonus.phi
-        convs = [(m.kernel_size[0], m.stride[0]) for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
-        acts = {type(m) for m in net.modules() if isinstance(m, (torch.nn.ReLU, torch.nn.ELU))}
-        return convs, acts
+
+def _layers(net: torch.nn.Module) -> tuple[list[tuple[int, int]], set[type]]:
+    """(kernel, stride) of each convolution and the activation classes."""
+    convs = [(m.kernel_size[0], m.stride[0]) for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    return convs, {type(m) for m in net.modules() if isinstance(m, (torch.nn.ReLU, torch.nn.ELU))}
+
+
+@pytest.mark.parametrize("name", ["icm", "ride", "e3b", "re3"])
+def test_encoder_arch_picks_the_networks_that_read_observations(name: str) -> None:
+    frames, discrete = spaces.Box(0, 255, (3, 64, 64), np.uint8), spaces.Discrete(4)
+
+    def layers(space: spaces.Box, **kwargs: str) -> tuple[list, set]:
+        bonus = FACTORIES[name](space, discrete, 0, **kwargs)
+        x = np.zeros((2, *space.shape), space.dtype)
+        assert bonus.compute(x, [0, 1], x).shape == (2,)
+        return _layers(_feature_net(bonus))
 
     nature, universe = ([(8, 4), (4, 2), (3, 1)], {torch.nn.ReLU}), ([(3, 2)] * 4, {torch.nn.ELU})
-    assert layers("nature") == nature  # rllte's encoder
-    assert layers("universe") == universe  # ICM's
+    assert layers(frames, encoder_arch="nature") == nature  # rllte's encoder
+    assert layers(frames, encoder_arch="universe") == universe  # ICM's
     # the default is each paper's: ICM's ELU convolutions (RIDE's and E3B's pixel models), RE3's own
     re3 = ([(3, 2)] + [(3, 1)] * 3, {torch.nn.ReLU})
-    assert layers(None) == layers("paper") == (re3 if name == "re3" else universe)
+    assert layers(frames) == layers(frames, encoder_arch="paper") == (re3 if name == "re3" else universe)
+    vectors = SPACES["vector-discrete"][0]  # MLPs with the family's activation
+    assert layers(vectors, encoder_arch="nature") == ([], {torch.nn.ReLU})
+    assert layers(vectors, encoder_arch="universe") == ([], {torch.nn.ELU})
     with pytest.raises(
         ValueError, match="encoder_arch must be 'paper', 'nature' or 'universe', got 'resnet'"
     ):
-        FACTORIES[name](obs_space, act_space, 0, encoder_arch="resnet")
+        FACTORIES[name](frames, discrete, 0, encoder_arch="resnet")

@@ -8,7 +8,13 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from generative.iaf.vae import DiagonalPosterior, IAFPosterior, diagonal_kl, free_bits_kl, gaussian_log_prob
+from generative.iaf.posterior import (
+    DiagonalPosterior,
+    IAFPosterior,
+    diagonal_kl,
+    free_bits_kl,
+    gaussian_log_prob,
+)
 
 
 def _random_flow(depth: int, d: int = 5, c: int = 3, seed: int = 0) -> IAFPosterior:

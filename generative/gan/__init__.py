@@ -6,15 +6,14 @@ semi-supervised loss, one-sided label smoothing, feature matching, historical av
 (the MNIST/CIFAR-10 training command, ``curiosity gan train``); data loaders: :mod:`generative.data`.
 """
 
+from generative.gan.batchnorm import VirtualBatchNorm, vbn_reference
 from generative.gan.layers import (
     GaussianNoise,
     MinibatchDiscrimination,
-    VirtualBatchNorm,
     WeightNormConv2d,
     WeightNormConvTranspose2d,
     WeightNormLinear,
     data_dependent_init,
-    vbn_reference,
 )
 from generative.gan.losses import (
     HistoricalAverage,

@@ -17,15 +17,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from curiosity.networks import module_device
+from generative.gan.batchnorm import ShiftOnlyBatchNorm, VirtualBatchNorm, vbn_reference
 from generative.gan.layers import (
     GaussianNoise,
     MinibatchDiscrimination,
-    ShiftOnlyBatchNorm,
-    VirtualBatchNorm,
     WeightNormConv2d,
     WeightNormConvTranspose2d,
     WeightNormLinear,
-    vbn_reference,
 )
 
 __all__ = [

@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
+from generative.gan.batchnorm import VirtualBatchNorm, vbn_reference
 from generative.gan.layers import (
     GaussianNoise,
     MinibatchDiscrimination,
-    VirtualBatchNorm,
     WeightNormConv2d,
     WeightNormLinear,
     data_dependent_init,
-    vbn_reference,
 )
 
 

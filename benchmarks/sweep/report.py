@@ -14,31 +14,21 @@ of an interrupted run never enters a number or a plot. Per task and method:
   (two-sided Fisher exact) and ``p_final_return`` (two-sided Mann-Whitney U): see
   :mod:`benchmarks.sweep.stats`.
 
-Plots are drawn on matplotlib ``Figure`` objects with the Agg canvas (pyplot's global state is untouched).
-
-Plots: ``found_{task}.png`` -- the fraction of seeds that have found the reward against steps, per method;
-``curves_{task}.png`` -- extrinsic episode return against timesteps, each seed's curve smoothed by a
-trailing mean over ``smooth`` episodes and interpolated on a common grid, mean over seeds with a 95%
-confidence band (Student t); ``visitation_{task}.png`` -- state-visitation heatmaps (MountainCar position x
-velocity) of the first 100k steps (where the runs kept them apart, else of the whole runs) summed over
-seeds, one panel per method (no bonus and VIME first) on a shared colour scale, with the fraction of cells
-visited, where runs wrote ``visitation.npz``.
+The plots are drawn by :mod:`benchmarks.sweep.figures`.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
-import re
-import zipfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from benchmarks.sweep.figures import plot_curves, plot_found_fraction, plot_visitation
 from benchmarks.sweep.jobs import last_line
 from benchmarks.sweep.results import atomic_write, failed_runs, finished_runs
 from benchmarks.sweep.stats import (
@@ -46,7 +36,6 @@ from benchmarks.sweep.stats import (
     HOLDING_RATE,
     against_baseline,
     exploration_summary,
-    found_fraction,
 )
 from benchmarks.sweep.suites import SUITES
 
@@ -109,10 +98,6 @@ def readable_runs(out: Path) -> dict[str, dict[str, Any]]:
         else:
             logger.warning("%s: result.json lacks its job or metrics; left out", out / "runs" / run_id)
     return records
-
-
-def _unreadable(path: Path, error: Exception) -> None:
-    logger.warning("%s is unreadable (%s: %s); left out", path, type(error).__name__, error)
 
 
 def group_runs(records: dict[str, dict[str, Any]], method_order: list[str] | None = None
@@ -232,174 +217,3 @@ def _fmt(value: float | None, spec: str = ".4g") -> str:
 
 
 # --- plots ----------------------------------------------------------------------------------------------
-
-
-def read_curve(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """``(timesteps, episode_return)`` arrays of a ``curve.csv`` (empty arrays if it has no rows)."""
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    timesteps = np.array([float(row["timesteps"]) for row in rows])
-    returns = np.array([float(row["episode_return"]) for row in rows])
-    order = np.argsort(timesteps, kind="stable")
-    return timesteps[order], returns[order]
-
-
-def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
-    """Mean of the last ``window`` values at each index (fewer at the start)."""
-    sums = np.cumsum(np.concatenate([[0.0], values]))
-    index = np.arange(1, len(values) + 1)
-    start = np.maximum(index - window, 0)
-    return (sums[index] - sums[start]) / (index - start)
-
-
-def mean_curve(curves: list[tuple[np.ndarray, np.ndarray]], grid_points: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Interpolate curves on a common grid (from the latest first point to the earliest last point, so no
-    seed is extrapolated); return ``(grid, mean, low, high)``, the band being the 95% t-interval of the mean
-    clipped to the seeds' own range at each point (with 3 seeds the interval alone reaches below a return
-    of 0 that no seed can score; a single curve has an empty band)."""
-    start = max(t[0] for t, _ in curves)
-    stop = min(t[-1] for t, _ in curves)
-    grid = np.linspace(start, max(stop, start), grid_points)
-    values = np.stack([np.interp(grid, t, r) for t, r in curves])
-    mean = values.mean(axis=0)
-    n = len(curves)
-    half = _t_critical(n - 1) * values.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.zeros_like(mean)
-    band_low = np.maximum(mean - half, values.min(axis=0))
-    return grid, mean, band_low, np.minimum(mean + half, values.max(axis=0))
-
-
-def _t_critical(dof: int) -> float:
-    try:
-        from scipy import stats
-
-        return float(stats.t.ppf(0.975, dof))
-    except ImportError:
-        return 1.959964
-
-
-def plot_curves(out: Path, task: str, methods: dict[str, list[dict[str, Any]]], smooth: int,
-                grid_points: int) -> list[str]:
-    """``curves_{task}.png``; returns the file names written (none if no run has a curve)."""
-    series = {}
-    for method, records in methods.items():
-        curves = []
-        for record in records:
-            path = out / "runs" / record["run_id"] / "curve.csv"
-            if not path.exists():
-                continue
-            try:
-                timesteps, returns = read_curve(path)
-            except (OSError, ValueError, KeyError, TypeError, csv.Error) as error:
-                _unreadable(path, error)
-                continue
-            if timesteps.size:
-                curves.append((timesteps, trailing_mean(returns, smooth)))
-        if curves:
-            series[method] = (len(curves), *mean_curve(curves, grid_points))
-    if not series:
-        return []
-    fig = _figure(figsize=(6.4, 4.2))
-    ax = fig.subplots()
-    for method, (n, grid, mean, band_low, band_high) in series.items():
-        (line,) = ax.plot(grid, mean, label=f"{method} (n={n})")
-        ax.fill_between(grid, band_low, band_high, color=line.get_color(), alpha=0.2, linewidth=0)
-    ax.set(xlabel="timesteps", ylabel="episode return (extrinsic)",
-           title=f"{task}: mean, 95% CI within the seeds' range")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    name = f"curves_{_safe(task)}.png"
-    _save(fig, out / name)
-    return [name]
-
-
-def plot_found_fraction(out: Path, task: str, methods: dict[str, list[dict[str, Any]]],
-                        grid_points: int) -> list[str]:
-    """``found_{task}.png``: the fraction of each method's seeds that have found the reward against steps."""
-    budget = max(int(r["job"]["total_timesteps"]) for records in methods.values() for r in records)
-    grid = np.linspace(0, budget, grid_points)
-    fig = _figure(figsize=(6.4, 4.0))
-    ax = fig.subplots()
-    for method, records in methods.items():
-        ax.step(grid, found_fraction(records, grid), where="post", label=f"{method} (n={len(records)})")
-    ax.set(xlabel="timesteps", ylabel="fraction of seeds that found the reward", ylim=(-0.02, 1.02),
-           title=f"{task}: first reward")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    name = f"found_{_safe(task)}.png"
-    _save(fig, out / name)
-    return [name]
-
-
-def plot_visitation(out: Path, task: str, methods: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """``visitation_{task}.png`` from the runs' ``visitation.npz`` summed over seeds; returns the file
-    names written (none if no run has one)."""
-    panels, spans = {}, set()
-    for method, records in methods.items():
-        total, edges, n = None, None, 0
-        for record in records:
-            path = out / "runs" / record["run_id"] / "visitation.npz"
-            if not path.exists():
-                continue
-            try:
-                with np.load(path, allow_pickle=False) as data:
-                    early = "hist_early" in data.files  # the first early_budget steps, where coverage differs
-                    hist = np.asarray(data["hist_early" if early else "hist"], dtype=float)
-                    run_edges = (np.asarray(data["xedges"]), np.asarray(data["yedges"]))
-                    span = f"first {int(data['early_budget']):,} steps" if early else "whole runs"
-            except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
-                _unreadable(path, error)
-                continue
-            spans.add(span)
-            if total is None:
-                total, edges = np.zeros_like(hist), run_edges
-            same_grid = hist.shape == total.shape and all(
-                a.shape == b.shape and np.allclose(a, b) for a, b in zip(edges, run_edges, strict=True))
-            if not same_grid:
-                logger.warning("%s: visitation grid differs from the other seeds'; left out",
-                               record["run_id"])
-                continue
-            total, n = total + hist, n + 1
-        if total is not None and n:
-            panels[method] = (total, edges, n)
-    if not panels:
-        return []
-    # At most three panels a row, so six methods stay legible rather than one very wide strip.
-    cols = min(3, len(panels))
-    rows = -(-len(panels) // cols)
-    fig = _figure(figsize=(4.2 * cols, 3.6 * rows))
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    for unused in axes[len(panels):]:
-        unused.set_axis_off()
-    vmax = max(float(np.log1p(hist).max()) for hist, _, _ in panels.values()) or 1.0
-    for ax, (method, (hist, (xedges, yedges), n)) in zip(axes[: len(panels)], panels.items(), strict=True):
-        image = ax.imshow(np.log1p(hist.T), origin="lower", aspect="auto", cmap="viridis", vmin=0.0,
-                          vmax=vmax, extent=(xedges[0], xedges[-1], yedges[0], yedges[-1]))
-        coverage = float(np.mean(hist > 0))
-        ax.set(xlabel="position", ylabel="velocity",
-               title=f"{method} ({n} seed{'s' * (n > 1)}, {coverage:.0%} of cells visited)")
-        fig.colorbar(image, ax=ax, label="log(1 + visits)")
-    fig.suptitle(f"{task}: state visitation over the {' / '.join(sorted(spans))}, summed over seeds")
-    name = f"visitation_{_safe(task)}.png"
-    _save(fig, out / name)
-    return [name]
-
-
-def _figure(figsize: tuple[float, float]):
-    """A figure drawn by the Agg canvas (no pyplot, so no global backend state is touched)."""
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize)
-
-
-def _save(fig, path: Path) -> None:
-    import io
-
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=110)
-    atomic_write(path, buffer.getvalue())
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)

@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.sweep.report import mean_curve, report, trailing_mean
+from benchmarks.sweep.figures import mean_curve, trailing_mean
+from benchmarks.sweep.report import report
 
 HEADER = "timesteps,episode_return,episode_length,success,intrinsic_return\n"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -40,15 +40,8 @@ from generative.infogan.figures import save_traversals
 
 CHECKPOINT_NAME = "checkpoint.pt"
 # Config fields that fix the model's shapes: a checkpoint is only resumed when they agree.
-ARCHITECTURE_FIELDS = (
-    "noise",
-    "categorical",
-    "continuous",
-    "channels",
-    "hidden",
-    "q_hidden",
-    "continuous_std",
-)
+ARCHITECTURE_FIELDS = ("noise", "categorical", "continuous", "channels", "hidden", "q_hidden",
+                       "continuous_std")
 HISTORY_KEYS = ("d_loss", "g_loss", "mi_categorical", "mi_continuous", "d_real", "d_fake")
 
 

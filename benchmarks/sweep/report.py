@@ -41,9 +41,6 @@ from benchmarks.sweep.suites import SUITES
 
 logger = logging.getLogger(__name__)
 
-#: metric names of each (task, method) entry of summary.json
-SUMMARY_KEYS = ("success_rate", "final_return_mean", "final_return_sem", "steps_to_first_success_median",
-                "n_seeds")
 #: methods shown first (in this order) in tables and plots; the registered suites' order follows
 PREFERRED_ORDER = ("none", "vime", "vime-latent")
 #: the method every other one is tested against

@@ -35,6 +35,7 @@ from torch import nn
 
 from curiosity.base import LearnedBonus
 from curiosity.networks import (
+    MAX_CHUNK_ROWS,
     RingPool,
     check_encoder,
     check_float,
@@ -150,7 +151,9 @@ class Disagreement(LearnedBonus):
             self.feature_dim = (
                 flat_output_dim(self.encoder, obs_shape) if self.encoder is not None else self.obs_dim
             )
-            self.encode_rows = rows_per_chunk(self.encoder, obs_shape) if self.encoder is not None else 0
+            self.encode_rows = (
+                rows_per_chunk(self.encoder, obs_shape) if self.encoder is not None else MAX_CHUNK_ROWS
+            )
             self.models = ensemble_mlp(
                 self.n_models, self.feature_dim + self.action_dim, self.hidden_sizes, self.feature_dim
             ).to(self.device)
@@ -169,7 +172,7 @@ class Disagreement(LearnedBonus):
         if self.encoder is None:
             return obs.float().flatten(1)
         with torch.no_grad():
-            return in_chunks(lambda x: self.encoder(x.float()).flatten(1), obs, self.encode_rows)
+            return in_chunks(lambda x: self.encoder(x.float()).flatten(1), self.encode_rows, obs)
 
     def predict(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """Every member's next-feature prediction, ``(K, batch, feature_dim)``.
@@ -199,8 +202,11 @@ class Disagreement(LearnedBonus):
         """
         obs_t, act, _ = self.check_batch(obs, actions, next_obs)
         with torch.no_grad():
-            predictions = self.predict(obs_t, act)
-            return predictions.var(dim=0, unbiased=False).mean(dim=1).cpu().numpy().astype(np.float32)
+            bonus = in_chunks(self._disagreement, self.encode_rows, obs_t, act)
+        return bonus.cpu().numpy().astype(np.float32)
+
+    def _disagreement(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        return self.predict(obs, actions).var(dim=0, unbiased=False).mean(dim=1)
 
     def add(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> None:
         """Store transitions (each row a complete ``(s, a, s')``) for :meth:`train`."""

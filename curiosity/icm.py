@@ -157,7 +157,7 @@ class ICM(LearnedBonus):
     # -- maths ----------------------------------------------------------------------------------------
     def features(self, obs: torch.Tensor) -> torch.Tensor:
         """``phi(obs)``, differentiable, shape ``(batch, feature_dim)``."""
-        return in_chunks(lambda x: self.phi(x.float()).flatten(1), obs, self.encode_rows)
+        return in_chunks(lambda x: self.phi(x.float()).flatten(1), self.encode_rows, obs)
 
     def losses(
         self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor
@@ -196,9 +196,12 @@ class ICM(LearnedBonus):
         """
         obs_t, act, next_t = self.check_batch(obs, actions, next_obs)
         with torch.no_grad():
-            phi, phi_next = self.features(obs_t), self.features(next_t)
-            error = self.forward_model(torch.cat([phi, act], dim=1)) - phi_next
-            return (0.5 * error.pow(2).sum(dim=1)).cpu().numpy().astype(np.float32)
+            bonus = in_chunks(self._forward_error, self.encode_rows, obs_t, act, next_t)
+        return bonus.cpu().numpy().astype(np.float32)
+
+    def _forward_error(self, obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+        error = self.forward_model(torch.cat([self.features(obs), act], dim=1)) - self.features(next_obs)
+        return 0.5 * error.pow(2).sum(dim=1)
 
     def predict_actions(self, obs: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
         """The inverse model's action for each ``(s, s')``: indices ``(batch,)`` for ``Discrete`` (offset by

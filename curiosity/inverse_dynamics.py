@@ -65,7 +65,7 @@ class InverseDynamics(nn.Module):
 
     def embed(self, obs: torch.Tensor) -> torch.Tensor:
         """``phi(obs)``, ``(batch, feature_dim)``, differentiable."""
-        return in_chunks(lambda x: self.phi(x.float()).flatten(1), obs, self.encode_rows)
+        return in_chunks(lambda x: self.phi(x.float()).flatten(1), self.encode_rows, obs)
 
     def loss(self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
         """Per-transition inverse loss, ``(batch,)``; ``actions`` encoded ``(batch, action_dim)``."""

@@ -239,13 +239,14 @@ def encoder_keywords(encoder_arch: str, paper: tuple[str, type[nn.Module]]) -> d
     return {"arch": arch, "activation": activation}
 
 
-#: the largest activation one chunk of rows may make when a network runs without gradients (bytes)
-ACTIVATION_BYTES = 8 * 2**20
+#: the largest activation one chunk of rows may make when a network runs without gradients (bytes), and
+#: the most rows in a chunk (the bonuses' training minibatches: blocks the allocator is already reusing)
+ACTIVATION_BYTES, MAX_CHUNK_ROWS = 8 * 2**20, 256
 
 
 def rows_per_chunk(module: nn.Module, input_shape: Sequence[int]) -> int:
     """Rows of one-row shape ``input_shape`` whose largest activation in ``module`` (float32, any layer)
-    stays within :data:`ACTIVATION_BYTES`."""
+    stays within :data:`ACTIVATION_BYTES`, at most :data:`MAX_CHUNK_ROWS`."""
     sizes = [int(np.prod(input_shape))]
     hooks = [m.register_forward_hook(lambda m, i, o: sizes.append(o.numel())) for m in module.modules()]
     try:
@@ -254,20 +255,22 @@ def rows_per_chunk(module: nn.Module, input_shape: Sequence[int]) -> int:
     finally:
         for hook in hooks:
             hook.remove()
-    return max(1, ACTIVATION_BYTES // (4 * max(sizes)))
+    return max(1, min(MAX_CHUNK_ROWS, ACTIVATION_BYTES // (4 * max(sizes))))
 
 
-def in_chunks(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, rows: int) -> torch.Tensor:
-    """``fn(x)``, computed ``rows`` rows at a time when no gradient is recorded (on the CPU).
+def in_chunks(fn: Callable[..., torch.Tensor], rows: int, *tensors: torch.Tensor) -> torch.Tensor:
+    """``fn(*tensors)``, computed ``rows`` rows of each at a time when no gradient is recorded (on the CPU).
 
     A frame encoder's first activations are large (2,048 64x64 frames through 32 stride-2 filters: 268 MB),
     and blocks that size come as fresh pages of memory at every allocation (glibc serves blocks over at most
-    32 MiB by ``mmap``), which on a CPU costs more than the convolutions; chunks reuse the same memory. Rows
-    are independent, so the result is that of one pass. CUDA's caching allocator has no such cost.
+    32 MiB by ``mmap``, and smaller ones too once its thresholds are fixed), which on a CPU costs more than
+    the arithmetic; chunks reuse the same memory. Rows are independent, so the result is that of one pass.
+    CUDA's caching allocator has no such cost.
     """
+    x = tensors[0]
     if torch.is_grad_enabled() or len(x) <= rows or x.is_cuda:
-        return fn(x)
-    return torch.cat([fn(chunk) for chunk in x.split(rows)])
+        return fn(*tensors)
+    return torch.cat([fn(*parts) for parts in zip(*(t.split(rows) for t in tensors), strict=True)])
 
 
 def image_encoder(

@@ -168,7 +168,7 @@ class RE3(StdNormalizedBonus):
     def embed(self, obs: torch.Tensor) -> torch.Tensor:
         """Random features ``f(obs)``, ``(batch, embed_dim)``."""
         with torch.no_grad():
-            return in_chunks(lambda x: self.encoder(x.float()).flatten(1), obs, self.encode_rows)
+            return in_chunks(lambda x: self.encoder(x.float()).flatten(1), self.encode_rows, obs)
 
     def knn_distances(self, y: torch.Tensor) -> torch.Tensor:
         """Distance from each row of ``y`` to its k-th nearest neighbour among the batch and the memory."""

@@ -178,7 +178,7 @@ class RND(LearnedBonus):
 
     def prediction_error(self, next_obs: torch.Tensor) -> torch.Tensor:
         """Differentiable ``mean_j (f_hat(x) - f(x))_j^2``, shape ``(batch,)``, from raw ``next_obs``."""
-        return in_chunks(self._prediction_error, next_obs, self.encode_rows)
+        return in_chunks(self._prediction_error, self.encode_rows, next_obs)
 
     def _prediction_error(self, next_obs: torch.Tensor) -> torch.Tensor:
         x = self._normalized(self._inputs(next_obs))

@@ -11,6 +11,7 @@ from torch import nn
 
 from curiosity.networks import (
     ACTIVATION_BYTES,
+    MAX_CHUNK_ROWS,
     ImagePreprocessor,
     RingPool,
     check_encoder_arch,
@@ -34,11 +35,11 @@ def test_in_chunks_gives_one_pass_outputs_and_chunks_only_without_gradients() ->
 
     with torch.no_grad():
         whole = net(x)
-        chunked = in_chunks(fn, x, rows=4)
+        chunked = in_chunks(fn, 4, x)
     assert sizes == [4, 4, 2]
     torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-6)
     sizes.clear()
-    in_chunks(fn, x, rows=4).sum().backward()  # with gradients: one pass, whose graph reaches the weights
+    in_chunks(fn, 4, x).sum().backward()  # with gradients: one pass, whose graph reaches the weights
     assert sizes == [10] and net[-1].weight.grad is not None
 
 
@@ -52,6 +53,7 @@ def test_rows_per_chunk_counts_the_largest_activation_of_any_layer() -> None:
     )
     wide = nn.Sequential(nn.Linear(4, 2**21), nn.ReLU(), nn.Linear(2**21, 1))  # 8 MiB a row: one row
     assert rows_per_chunk(wide, (4,)) == 1
+    assert rows_per_chunk(nn.Linear(4, 256), (4,)) == MAX_CHUNK_ROWS  # small rows: a training minibatch
 
 
 def test_ring_pool_add_wraps_a_batch_around_its_end_like_a_fifo() -> None:

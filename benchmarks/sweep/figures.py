@@ -115,15 +115,18 @@ def plot_curves(out: Path, task: str, methods: dict[str, list[dict[str, Any]]], 
 
 def plot_found_fraction(out: Path, task: str, methods: dict[str, list[dict[str, Any]]],
                         grid_points: int) -> list[str]:
-    """``found_{task}.png``: the fraction of each method's seeds that have found the reward against steps."""
+    """``found_{task}.png``: the fraction of each method's seeds that have found the reward against steps, on
+    a log axis (first rewards spread over orders of magnitude); the grid holds every first reward exactly."""
     budget = max(int(r["job"]["total_timesteps"]) for records in methods.values() for r in records)
-    grid = np.linspace(0, budget, grid_points)
+    firsts = [r["metrics"]["steps_to_first_success"] for records in methods.values() for r in records
+              if r["metrics"].get("success") and r["metrics"].get("steps_to_first_success")]
+    grid = np.unique(np.concatenate([np.geomspace(max(1.0, budget / 1e4), budget, grid_points), firsts]))
     fig = _figure(figsize=(6.4, 4.0))
     ax = fig.subplots()
     for method, records in methods.items():
         ax.step(grid, found_fraction(records, grid), where="post", label=f"{method} (n={len(records)})")
     ax.set(xlabel="timesteps", ylabel="fraction of seeds that found the reward", ylim=(-0.02, 1.02),
-           title=f"{task}: first reward")
+           xscale="log", title=f"{task}: first reward")
     ax.legend()
     ax.grid(alpha=0.3)
     name = f"found_{_safe(task)}.png"

@@ -9,13 +9,16 @@ times, alternating ours and rllte's on the same arrays:
   ``dones`` for episodic bonuses). rllte: ``watch`` at every step, then ``compute(samples)`` with its
   ``update`` switched off (rllte's ``compute`` also moves its normalisation statistics and, for E3B, its
   covariances; RIDE and NGU's counts are made in ``watch``).
-* update: learning from the rollout. Ours: ``add`` (which also advances episodic memories) then ``train``.
-  rllte: ``update(samples)`` (one pass over the rollout in minibatches of 256).
+* update: learning from the rollout. Ours: ``add`` (which also advances episodic memories, reusing the walk
+  of the compute just made on the same rollout, as in the SB3 glue) then ``train``. rllte: ``update(samples)``
+  (one pass over the rollout in minibatches of 256).
 
 Each is reported in transitions per second and as the ratio ours / rllte, with both libraries at their own
-defaults and with ours configured like rllte (its widths, learning rate 1e-3, 8 gradient steps of 256 = one
-pass). Agreement is checked where the definitions coincide (E3B, and RE3 over a batch): ours is given rllte's
-encoder weights and both compute raw bonuses.
+defaults and with ours configured like rllte (``ALIKE``: its widths, learning rate 1e-3, one pass in
+minibatches of 256 -- Disagreement's members taking turns as rllte's do --, frames read by the Nature DQN
+convolutions with ReLU (``encoder_arch="nature"``; RND, Disagreement and NGU use them by default) and RND's
+predictor shaped as its target). Agreement is checked where the definitions coincide (E3B, and RE3 over a
+batch): ours is given rllte's encoder weights and both compute raw bonuses.
 
 rllte-core is not a dependency: it pins gymnasium 1.0.0 (through gymnasium's ``accept-rom-license`` extra,
 which later gymnasium releases dropped) and its torchvision requirement replaces a pinned torch, so it
@@ -55,14 +58,33 @@ RLLTE_CLASS = {
     "ride": "RIDE",
     "ngu": "NGU",
 }
-#: ours configured like rllte 1.0.1's defaults (latent 128, hidden 256, Adam 1e-3, one pass in batches of 256)
+#: ours configured like rllte 1.0.1's defaults (latent 128, hidden 256, Adam 1e-3, one pass in batches of 256,
+#: frames read by the Nature DQN convolutions with ReLU, RND's predictor shaped as its target)
 ALIKE: dict[str, dict[str, Any]] = {
-    "rnd": {"feature_dim": 128, "hidden_sizes": (256,), "learning_rate": 1e-3},
-    "icm": {"feature_dim": 128, "encoder_hidden_sizes": (256,), "hidden_dim": 256},
+    "rnd": {"feature_dim": 128, "hidden_sizes": (256,), "learning_rate": 1e-3, "predictor_extra_layers": 0},
+    "icm": {"feature_dim": 128, "encoder_hidden_sizes": (256,), "hidden_dim": 256, "encoder_arch": "nature"},
     "disagreement": {"n_models": 4, "feature_dim": 128, "hidden_sizes": (256,), "learning_rate": 1e-3},
-    "e3b": {"feature_dim": 128, "hidden_sizes": (256,), "hidden_dim": 256, "learning_rate": 1e-3},
-    "re3": {"feature_dim": 128, "hidden_sizes": (256,), "k": 5, "memory_size": 1000},
-    "ride": {"feature_dim": 128, "encoder_hidden_sizes": (256,), "hidden_dim": 256, "learning_rate": 1e-3},
+    "e3b": {
+        "feature_dim": 128,
+        "hidden_sizes": (256,),
+        "hidden_dim": 256,
+        "learning_rate": 1e-3,
+        "encoder_arch": "nature",
+    },
+    "re3": {
+        "feature_dim": 128,
+        "hidden_sizes": (256,),
+        "k": 5,
+        "memory_size": 1000,
+        "encoder_arch": "nature",
+    },
+    "ride": {
+        "feature_dim": 128,
+        "encoder_hidden_sizes": (256,),
+        "hidden_dim": 256,
+        "learning_rate": 1e-3,
+        "encoder_arch": "nature",
+    },
     "ngu": {
         "feature_dim": 32,
         "hidden_sizes": (256,),
@@ -72,6 +94,8 @@ ALIKE: dict[str, dict[str, Any]] = {
         "kernel_epsilon": 1e-4,
     },
 }
+#: a row is timed over at least ``--repeats`` rounds, more until they take MIN_SECONDS (at most MAX_ROUNDS)
+MIN_SECONDS, MAX_ROUNDS = 3.0, 30
 SAMPLE_KEYS = ("observations", "actions", "rewards", "terminateds", "truncateds", "next_observations")
 TRAINED = {"rnd", "icm", "disagreement", "e3b", "ride", "ngu"}
 INSTALL = (
@@ -196,13 +220,16 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def measure(name: str, kind: str, config: str, rollout: dict, rllte: Any, repeats: int) -> dict[str, Any]:
-    """Best-of-``repeats`` seconds of compute and update for ours and rllte's, alternating."""
+    """The best seconds of compute and update for ours and rllte's, alternating, over at least ``repeats``
+    rounds, and more (up to :data:`MAX_ROUNDS`) until the rounds have taken :data:`MIN_SECONDS`: a short
+    call is timed often enough that both sides have runs the machine's other work did not interrupt."""
     obs_space, act_space = spaces_for(kind)
     kwargs = {"seed": 0}
     if config == "alike":
         kwargs.update(ALIKE[name])
-        if name in TRAINED:
-            kwargs.update(batch_size=256, gradient_steps=max(1, rollout["dones"].size // 256))
+        if name in TRAINED:  # one pass over the rollout in minibatches of 256, as rllte's update
+            passes = rollout["dones"].size // 256 // kwargs.get("n_models", 1)  # rllte's members take turns
+            kwargs.update(batch_size=256, gradient_steps=max(1, passes))
     row: dict[str, Any] = {"bonus": name, "kind": kind, "config": config, "ours_kwargs": _jsonable(kwargs)}
     try:
         ours = make_bonus(name, obs_space, act_space, **kwargs, device="cpu")  # as rllte's, below
@@ -214,12 +241,15 @@ def measure(name: str, kind: str, config: str, rollout: dict, rllte: Any, repeat
     times: dict[str, list[float]] = {
         f"{who}_{phase}": [] for phase in ("compute", "update") for who in ("ours", "rllte")
     }
-    for _ in range(repeats):
+    start, rounds = time.perf_counter(), 0
+    while rounds < repeats or (rounds < MAX_ROUNDS and time.perf_counter() - start < MIN_SECONDS):
         times["ours_compute"].append(timed(lambda: ours_compute(ours, rollout)))
         times["rllte_compute"].append(_guarded(lambda: rllte_compute(peer, samples), row, "rllte_compute"))
-    for _ in range(max(1, repeats - 1)):
+        # ours adds right after computing the same rollout, as the SB3 glue does
         times["ours_update"].append(timed(lambda: ours_update(ours, rollout)))
         times["rllte_update"].append(_guarded(lambda: peer.update(samples), row, "rllte_update"))
+        rounds += 1
+    row["rounds"] = rounds
     for key, values in times.items():
         best = min(values)
         row[f"{key}_tps"] = None if not np.isfinite(best) else round(n / best, 1)
@@ -316,7 +346,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--batch", type=int, default=2048, help="transitions per rollout (n_steps x n_envs)")
     parser.add_argument("--n-envs", type=int, default=8, help="parallel environments of the rollout")
-    parser.add_argument("--repeats", type=int, default=3, help="timed computes (updates: one fewer)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds at least (compute and update)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--bonuses", nargs="+", default=list(BONUSES), choices=BONUSES)
     parser.add_argument("--kinds", nargs="+", default=["vector", "image"], choices=["vector", "image"])
@@ -334,6 +364,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "batch": args.batch,
         "n_envs": args.n_envs,
         "threads": args.threads,
+        "repeats": args.repeats,
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
@@ -380,7 +411,9 @@ def markdown(result: dict[str, Any]) -> str:
     lines += [
         f"rllte-core {result['rllte_core']}, gymnasium {result['gymnasium']}, torch {result['torch']}, "
         f"{result['threads']} thread(s), {result['batch']}-transition rollouts ({result['n_envs']} envs); "
-        "in transitions per second (best of the repeats); ratio = ours / rllte (above 1: ours is faster).",
+        f"in transitions per second (best of at least {result.get('repeats', 3)} rounds, up to {MAX_ROUNDS} "
+        f"for rows whose rounds take under {MIN_SECONDS:g} s); ratio = ours / rllte (above 1: ours is "
+        "faster).",
         "",
         TABLE_HEADER,
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -429,10 +462,15 @@ ENVIRONMENT_NOTE = (
     f"`{INSTALL}` (rllte imports and runs on gymnasium 1.4).",
     "What is timed: compute = the rollout's intrinsic rewards (ours: `bonus(...)` with the rollout's dones;",
     "rllte: `watch` at every step, then `compute` with `update` switched off); update = ours `add` then",
-    "`train`, rllte `update`. Vector rows use Box actions, image rows Discrete(6) actions (channel-first",
-    "uint8 frames). 'alike' gives ours rllte's widths (latent 128, hidden 256), Adam 1e-3 and one pass of",
-    "256-row minibatches; architectures still differ where ours follows its paper (RND's predictor has two",
-    "extra layers; ICM, RIDE and E3B read frames with the ELU universe CNN, rllte with the ReLU Nature CNN).",
+    "`train`, right after the compute of the same rollout as in the SB3 glue; rllte `update`. Vector rows",
+    "use Box actions, image rows Discrete(6) actions (channel-first uint8 frames; rllte is handed them as",
+    "float32, ours as uint8). 'alike' gives ours rllte's widths (latent 128, hidden 256), Adam 1e-3, one",
+    "pass of 256-row minibatches (Disagreement's members taking turns, as rllte's), its networks",
+    "(`encoder_arch='nature'`: ReLU throughout, the Nature DQN convolutions for frames) and RND's predictor",
+    "shaped as its target (`predictor_extra_layers=0`). 'defaults' keeps each paper's networks and training",
+    "(ICM, RIDE and E3B: ELU networks, stride-2 convolutions for frames; RE3: its own encoder; RND: 512",
+    "features and a deeper predictor; 16 gradient steps of 256 per update, each of Disagreement's 5 members",
+    "on its own minibatches), more work than rllte's defaults do: hence ratios below 1 there.",
 )
 TABLE_HEADER = (
     "| bonus | obs | config | ours compute | rllte compute | ratio | ours update | rllte update | ratio |"

@@ -76,3 +76,16 @@ def test_measure_times_both_sides_and_reports_a_peer_failure() -> None:
         {"command": "x", "rllte_core": "1", "gymnasium": "1", "torch": "2", "threads": 1, "batch": 32,
          "n_envs": 2, "rows": [row], "agreement": {}}
     )  # fmt: skip
+
+
+def test_alike_rows_train_one_pass_as_rllte_and_short_rows_get_more_rounds(monkeypatch) -> None:
+    monkeypatch.setattr(pc, "MIN_SECONDS", 0.3)
+    monkeypatch.setattr(pc, "MAX_ROUNDS", 6)
+    fake = types.SimpleNamespace(RND=_FakePeer, Disagreement=_FakePeer, ICM=_FakePeer)
+    rollout = pc.make_rollout("vector", n_steps=64, n_envs=8)  # 512 transitions: two minibatches of 256
+    rows = {n: pc.measure(n.lower(), "vector", "alike", rollout, fake, repeats=2) for n in vars(fake)}
+    assert rows["RND"]["ours_kwargs"]["gradient_steps"] == 2 == rows["ICM"]["ours_kwargs"]["gradient_steps"]
+    assert rows["RND"]["ours_kwargs"]["predictor_extra_layers"] == 0
+    assert rows["ICM"]["ours_kwargs"]["encoder_arch"] == "nature"
+    assert rows["Disagreement"]["ours_kwargs"]["gradient_steps"] == 1  # 4 members take turns: 1 batch each
+    assert all(2 <= row["rounds"] <= 6 for row in rows.values())

@@ -70,7 +70,7 @@ class _BonusSchedule:
         _check_compatible(bonus, observation_space, action_space)
         self.bonus = bonus
         self.train_freq = int(train_freq)
-        self.learning = True  # False: compute bonuses but neither store transitions nor train
+        self.learning = True  # False: bonuses computed, nothing stored or trained (episodes still move on)
         self.train_metrics = {}  # what the last bonus.train() returned
         self._steps_since_train = 0
         self._pending_raw: list[np.ndarray] = []
@@ -89,6 +89,8 @@ class _BonusSchedule:
         if self.learning:
             self._pending_raw.append(np.asarray(raw))
             self.bonus.add(*batch, **episodes)
+        elif self._episodic:  # not learning: the episodes still move on, nothing is stored
+            self.bonus.advance(*batch, **episodes)
         return intrinsic
 
     def _count_steps(self, n_steps: int) -> None:

@@ -134,6 +134,9 @@ class EpisodicBonus(NextObsBonus):
         super().add(obs, actions, next_obs)
         self.dones_seen += np.asarray(dones).tolist()
 
+    def advance(self, obs, actions, next_obs, dones=None):
+        self.dones_seen += np.asarray(dones).tolist()
+
     def reset_episodes(self):
         self.resets += 1
 
@@ -310,6 +313,28 @@ def test_episodic_bonuses_get_the_episode_ends_and_forget_at_reset():
     single.step(np.zeros(1, dtype=np.float32))
     single.reset(seed=0)  # cuts an episode short
     assert single.bonus.resets == 2
+
+
+def test_without_learning_episodic_memories_still_follow_the_episodes():
+    venv = counter_vec([2, 3], AutoresetMode.SAME_STEP)
+    small = {"feature_dim": 6, "hidden_sizes": (16,), "hidden_dim": 16, "normalize_bonus": False, "seed": 0}
+    env = CuriosityVectorWrapper(venv, E3B(venv.single_observation_space, venv.single_action_space, **small))
+    env.learning = False
+    obs, _ = env.reset(seed=0)
+    rows, intrinsic = [], []
+    for t in range(7):
+        actions = np.full((2, 1), 0.1 * t, dtype=np.float32)
+        new_obs, _, terminated, truncated, info = env.step(actions)
+        ends = terminated | truncated
+        next_obs = np.stack([info["final_obs"][i] if end else new_obs[i] for i, end in enumerate(ends)])
+        rows.append((obs, actions, next_obs, ends))
+        intrinsic.append(info[INTRINSIC_KEY])
+        obs = new_obs
+    obs, actions, next_obs, dones = (np.stack(parts) for parts in zip(*rows, strict=True))
+    fresh = E3B(venv.single_observation_space, venv.single_action_space, **small)
+    flat = [x.reshape(14, -1) for x in (obs, actions, next_obs)]
+    np.testing.assert_allclose(intrinsic, fresh.compute(*flat, dones=dones).reshape(7, 2), rtol=1e-5)
+    assert len(env.bonus.pool) == 0 and env.bonus.n_updates == 0
 
 
 def test_episodic_bonuses_refuse_next_step_autoreset():

@@ -119,7 +119,7 @@ def second_order_kl_loop(
 ) -> torch.Tensor:
     """The same quantity as :func:`second_order_kl`, one autograd call per transition (the original's way).
 
-    Kept as a reference and as the baseline of ``python -m benchmarks.infogain_speed``.
+    Kept as a reference and as the baseline of ``python -m benchmarks.speed.infogain_speed``.
     """
     if noise is None:
         noise = bnn.sample_noise(n_samples, inputs.shape[0], generator)

@@ -34,7 +34,7 @@ PRETRAIN_SEED_OFFSET = 10_000
 
 
 def is_image_space(space: spaces.Space) -> bool:
-    """A ``Box`` with more than one axis (the convention of :mod:`curiosity.networks`)."""
+    """A ``Box`` with more than one axis (the convention of :mod:`curiosity.images`)."""
     return isinstance(space, spaces.Box) and len(space.shape) > 1
 
 

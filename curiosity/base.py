@@ -32,10 +32,10 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from curiosity.networks import check_state_keys
 from curiosity.normalization import RunningMeanStd
 from curiosity.runtime import resolve_device
 from curiosity.serialization import to_cpu
+from curiosity.validation import check_state_keys
 
 #: SB3's schedule convention: a function of the progress remaining (1 at the start of training, 0 at the end)
 Schedule = Callable[[float], float]

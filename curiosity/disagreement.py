@@ -34,22 +34,11 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.base import LearnedBonus
-from curiosity.networks import (
-    MAX_CHUNK_ROWS,
-    RingPool,
-    check_encoder,
-    check_float,
-    check_int,
-    check_sizes,
-    flat_output_dim,
-    image_encoder,
-    in_chunks,
-    is_image_space,
-    resolve_seed,
-    rows_per_chunk,
-    seeded,
-    storage_dtype,
-)
+from curiosity.images import is_image_space, storage_dtype
+from curiosity.networks import MAX_CHUNK_ROWS, flat_output_dim, image_encoder, in_chunks, rows_per_chunk
+from curiosity.pool import RingPool
+from curiosity.seeding import resolve_seed, seeded
+from curiosity.validation import check_encoder, check_float, check_int, check_sizes
 
 
 class EnsembleLinear(nn.Module):

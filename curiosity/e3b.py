@@ -47,20 +47,12 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.episodic import EpisodicBonus
+from curiosity.images import storage_dtype
 from curiosity.inverse_dynamics import InverseDynamics, feature_map
-from curiosity.networks import (
-    RingPool,
-    check_encoder,
-    check_encoder_arch,
-    check_float,
-    check_int,
-    check_sizes,
-    check_state_keys,
-    encoder_keywords,
-    resolve_seed,
-    seeded,
-    storage_dtype,
-)
+from curiosity.networks import check_encoder_arch, encoder_keywords
+from curiosity.pool import RingPool
+from curiosity.seeding import resolve_seed, seeded
+from curiosity.validation import check_encoder, check_float, check_int, check_sizes, check_state_keys
 
 
 def elliptical_bonuses(

@@ -21,7 +21,7 @@ Frames are encoded in chunks of ``encode_batch_size``, from their stored dtype (
 converted to float as a whole, which for a 5,000-step rollout of 64x64x3 frames would take 250 MB), and
 each distinct frame of a batch once (a rollout's ``obs`` are mostly its ``next_obs`` shifted by a step).
 The features of the last batch are kept, keyed by frame digest and valid while the encoder's weights are
-unchanged (:func:`curiosity.networks.module_fingerprint`): the ``add`` that follows ``compute`` on the same
+unchanged (:func:`curiosity.digests.module_fingerprint`): the ``add`` that follows ``compute`` on the same
 rollout, as in VIME's rollout mode, encodes nothing again.
 """
 
@@ -36,15 +36,11 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.base import IntrinsicBonus, encode_actions
-from curiosity.networks import (
-    RingPool,
-    check_int,
-    check_state_keys,
-    module_fingerprint,
-    resolve_seed,
-    storage_dtype,
-    unique_rows,
-)
+from curiosity.digests import module_fingerprint, unique_rows
+from curiosity.images import storage_dtype
+from curiosity.pool import RingPool
+from curiosity.seeding import resolve_seed
+from curiosity.validation import check_int, check_state_keys
 
 InnerFactory = Callable[[spaces.Box, spaces.Space], IntrinsicBonus]
 EncoderMode = Literal["frozen", "online"]

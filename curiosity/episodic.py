@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from curiosity.base import LearnedBonus
-from curiosity.networks import check_state_keys
+from curiosity.validation import check_state_keys
 
 
 def episode_layout(batch: int, dones: np.ndarray | None) -> tuple[int, int, np.ndarray]:

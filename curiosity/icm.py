@@ -32,23 +32,19 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.base import LearnedBonus
+from curiosity.images import storage_dtype
 from curiosity.inverse_dynamics import feature_map
 from curiosity.networks import (
-    RingPool,
-    check_encoder,
     check_encoder_arch,
-    check_float,
-    check_int,
-    check_sizes,
     encoder_keywords,
     flat_output_dim,
     in_chunks,
     mlp,
-    resolve_seed,
     rows_per_chunk,
-    seeded,
-    storage_dtype,
 )
+from curiosity.pool import RingPool
+from curiosity.seeding import resolve_seed, seeded
+from curiosity.validation import check_encoder, check_float, check_int, check_sizes
 
 
 class ICM(LearnedBonus):

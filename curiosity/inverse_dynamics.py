@@ -17,7 +17,8 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.base import action_dim
-from curiosity.networks import flat_output_dim, image_encoder, in_chunks, is_image_space, mlp, rows_per_chunk
+from curiosity.images import is_image_space
+from curiosity.networks import flat_output_dim, image_encoder, in_chunks, mlp, rows_per_chunk
 
 
 def feature_map(

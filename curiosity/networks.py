@@ -1,27 +1,14 @@
-"""Building blocks shared by the prediction-error and count bonuses (RND, ICM, Disagreement, SimHash).
+"""Feature builders shared by the prediction-error and count bonuses (RND, ICM, Disagreement, SimHash).
 
-* feature builders: :func:`mlp` for flat vectors, :func:`image_encoder` for frames (a small default CNN),
-  and :func:`in_chunks` to run them over large batches of frames without gradients;
-* :class:`RingPool`: a bounded FIFO of per-transition fields that keeps frames in their own dtype
-  (``uint8`` frames stay one byte per pixel); VIME's transition pool is one too;
-* argument checks and RNG helpers, so that every bonus validates and seeds the same way.
-
-Image convention (used by every bonus here):
-
-* an observation space with more than one axis is an image: ``(H, W)`` (one channel), ``(H, W, C)``
-  (channel-last) or ``(C, H, W)`` (channel-first);
-* for 3-D shapes the channel axis is the smaller of the first and last axes (``(64, 64, 3)`` is
-  channel-last, ``(4, 84, 84)`` channel-first); when they are equal pass ``channels_last`` explicitly;
-* ``uint8`` frames are scaled by ``1/255`` to ``[0, 1]``; float frames are passed through unscaled
-  (they are assumed to be in ``[0, 1]`` already).
+:func:`mlp` for flat vectors, :func:`image_encoder` for frames (a small default CNN; the image layouts are
+those of :mod:`curiosity.images`), the ``encoder_arch`` families, and :func:`in_chunks` to run them over
+large batches of frames without gradients.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,84 +16,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-# -- argument checks ---------------------------------------------------------------------------------
-
-
-def check_int(name: str, value: Any, minimum: int = 1) -> int:
-    """Return ``value`` as an ``int`` or raise a ``ValueError`` naming ``name`` and what is accepted."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_float(
-    name: str,
-    value: Any,
-    low: float = 0.0,
-    high: float = math.inf,
-    *,
-    low_inclusive: bool = False,
-    high_inclusive: bool = True,
-) -> float:
-    """Return ``value`` as a finite-or-inf ``float`` in the given interval, else raise ``ValueError``."""
-    left, right = ("[" if low_inclusive else "("), ("]" if high_inclusive and high != math.inf else ")")
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = not math.isnan(v) and (v >= low if low_inclusive else v > low)
-        ok = ok and (v <= high if high_inclusive else v < high)
-    if not ok:
-        raise ValueError(f"{name} must be a number in {left}{low}, {high}{right}, got {value!r}")
-    return float(value)
-
-
-def check_sizes(name: str, value: Any) -> tuple[int, ...]:
-    """Hidden layer widths: a (possibly empty) sequence of positive integers."""
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        raise ValueError(f"{name} must be a sequence of positive integers, got {value!r}")
-    for v in value:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a sequence of positive integers, got {value!r}")
-    return tuple(int(v) for v in value)
-
-
-def check_encoder(encoder: Any) -> nn.Module | None:
-    if encoder is not None and not isinstance(encoder, nn.Module):
-        raise TypeError(f"encoder must be a torch.nn.Module or None, got {type(encoder).__name__}")
-    return encoder
-
-
-def check_state_keys(owner: str, state: dict[str, Any], keys: Sequence[str]) -> None:
-    """Raise a ``ValueError`` listing the keys a state dict lacks."""
-    if not isinstance(state, dict):
-        raise TypeError(f"{owner} state must be a dict, got {type(state).__name__}")
-    missing = [k for k in keys if k not in state]
-    if missing:
-        raise ValueError(f"{owner} state lacks {missing}; was it saved by a different bonus?")
-
-
-# -- randomness ----------------------------------------------------------------------------------------
-
-
-def resolve_seed(seed: int | None) -> int:
-    """``seed`` itself, or a seed drawn from torch's global generator when ``None``."""
-    if seed is None:
-        return int(torch.randint(0, 2**31 - 1, ()).item())
-    return check_int("seed", seed, minimum=0)
-
-
-@contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Context in which torch's global CPU generator is seeded with ``seed`` and restored afterwards.
-
-    Used to initialise networks reproducibly without disturbing the caller's random stream.
-    """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
-
-
-# -- feature builders ----------------------------------------------------------------------------------
+from curiosity.images import ImagePreprocessor, default_scale
 
 
 def mlp(
@@ -127,66 +37,6 @@ def mlp(
         width = h
     layers.append(nn.Linear(width, out_dim))
     return nn.Sequential(*layers)
-
-
-def is_image_space(space: spaces.Box) -> bool:
-    return len(space.shape) > 1
-
-
-def image_layout(
-    shape: Sequence[int], channels_last: bool | None = None
-) -> tuple[bool, tuple[int, int, int]]:
-    """Channel axis and ``(C, H, W)`` of an image observation shape (see the module docstring).
-
-    Raises:
-        ValueError: not a 2-D or 3-D shape, or a 3-D shape whose channel axis cannot be told.
-    """
-    shape = tuple(int(s) for s in shape)
-    if len(shape) == 2:
-        return False, (1, *shape)
-    if len(shape) != 3:
-        raise ValueError(f"image observations must have shape (H, W), (H, W, C) or (C, H, W), got {shape}")
-    if channels_last is None:
-        if shape[0] == shape[-1]:
-            raise ValueError(
-                f"cannot tell the channel axis of image shape {shape}: pass channels_last=True or False"
-            )
-        channels_last = shape[-1] < shape[0]
-    if channels_last:
-        return True, (shape[2], shape[0], shape[1])
-    return False, shape  # type: ignore[return-value]
-
-
-class ImagePreprocessor(nn.Module):
-    """Frames ``(batch, *observation_shape)`` to float ``(batch, C, H, W)``, multiplied by ``scale``.
-
-    Args:
-        shape: one observation's shape, ``(H, W)``, ``(H, W, C)`` or ``(C, H, W)``.
-        channels_last: channel axis; ``None`` infers it (the smaller of the first and last axes).
-        scale: multiplier applied after the transpose (``1/255`` for ``uint8`` frames).
-    """
-
-    def __init__(self, shape: Sequence[int], channels_last: bool | None = None, scale: float = 1.0) -> None:
-        super().__init__()
-        self.shape = tuple(int(s) for s in shape)
-        self.channels_last, self.out_shape = image_layout(self.shape, channels_last)
-        self.scale = float(scale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        fresh = x.dtype != torch.float32  # the conversion is a new tensor: scale it in place
-        x = x.float()
-        if len(self.shape) == 2:
-            x = x.unsqueeze(1)
-        elif self.channels_last:
-            x = x.permute(0, 3, 1, 2)
-        if self.scale == 1.0:
-            return x
-        return x.mul_(self.scale) if fresh else x * self.scale
-
-
-def default_scale(space: spaces.Box) -> float:
-    """``1/255`` for ``uint8`` frames, ``1`` otherwise."""
-    return 1.0 / 255.0 if np.dtype(space.dtype) == np.uint8 else 1.0
 
 
 def nature_cnn(in_channels: int, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
@@ -285,7 +135,7 @@ def image_encoder(
     """The default CNN: preprocessing, convolutions, then a linear layer to ``features_dim``.
 
     Args:
-        observation_space: image space, see the module docstring for the accepted layouts.
+        observation_space: image space, see :mod:`curiosity.images` for the accepted layouts.
         features_dim: output width; outputs are ``(batch, features_dim)``.
         arch: ``"nature"`` (:func:`nature_cnn`), ``"universe"`` (:func:`universe_cnn`), or ``"auto"``:
             Nature DQN for frames of at least 36 pixels on a side, otherwise the universe head.
@@ -335,144 +185,3 @@ def orthogonal_init(module: nn.Module, gain: float = math.sqrt(2)) -> nn.Module:
             nn.init.orthogonal_(m.weight, gain)
             nn.init.zeros_(m.bias)
     return module
-
-
-# -- storage ---------------------------------------------------------------------------------------
-
-
-def row_digests(rows: np.ndarray) -> list[bytes]:
-    """A 128-bit BLAKE2b digest of each row of ``rows`` (its bytes along the first axis).
-
-    Equal rows (same dtype, same values) get equal digests; distinct rows collide with probability about
-    ``2**-128``, so the digests can stand in for the rows as dictionary keys (frames of 24 kB become
-    16-byte keys).
-    """
-    if np.ndim(rows) < 1:  # before ascontiguousarray, which turns a scalar into one row
-        raise ValueError(f"rows must be an array with a leading batch axis, got a {np.ndim(rows)}-d array")
-    rows = np.ascontiguousarray(rows)
-    return [hashlib.blake2b(row.data, digest_size=16).digest() for row in rows]
-
-
-def unique_rows(rows: np.ndarray) -> tuple[list[bytes], np.ndarray, np.ndarray]:
-    """The distinct rows of ``rows``: ``(keys, first, inverse)``.
-
-    ``keys`` are the digests (:func:`row_digests`) of the distinct rows in order of first occurrence,
-    ``first[j]`` the index of the first row with ``keys[j]``, and ``inverse[i]`` the position in ``keys`` of
-    row ``i`` (so ``rows[first][inverse]`` equals ``rows``).
-    """
-    digests = row_digests(rows)
-    index: dict[bytes, int] = {}
-    inverse = np.fromiter((index.setdefault(k, len(index)) for k in digests), np.int64, len(digests))
-    first = np.zeros(len(index), dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(digests))[::-1]  # the first occurrence of each distinct row
-    return list(index), first, inverse
-
-
-def module_fingerprint(module: nn.Module) -> bytes:
-    """A digest of a module's parameters, buffers and training flag: it changes whenever its output may."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(bytes([module.training]))
-    for tensor in (*module.parameters(), *module.buffers()):
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.digest()
-
-
-def storage_dtype(space: spaces.Box) -> torch.dtype:
-    """``torch.uint8`` for ``uint8`` spaces (frames stay one byte per pixel), ``torch.float32`` otherwise."""
-    return torch.uint8 if np.dtype(space.dtype) == np.uint8 else torch.float32
-
-
-class RingPool:
-    """A bounded FIFO of transitions stored as named fields (oldest rows overwritten first).
-
-    Memory is ``capacity x (sum of field sizes)`` elements, allocated once.
-
-    Args:
-        capacity: maximum number of rows kept.
-        fields: ``{name: (shape of one row, dtype)}``.
-        device: where the rows are stored (default: the CPU); added rows and indices are moved there.
-
-    Raises:
-        ValueError: a non-positive capacity.
-    """
-
-    def __init__(
-        self,
-        capacity: int,
-        fields: dict[str, tuple[Sequence[int], torch.dtype]],
-        device: torch.device | str | None = None,
-    ) -> None:
-        self.capacity = check_int("buffer_size", capacity)
-        self.device = torch.device("cpu") if device is None else torch.device(device)
-        self.data = {
-            name: torch.zeros(self.capacity, *shape, dtype=dtype, device=self.device)
-            for name, (shape, dtype) in fields.items()
-        }
-        self.position = 0
-        self.size = 0
-
-    @classmethod
-    def for_transitions(
-        cls,
-        capacity: int,
-        obs_shape: Sequence[int],
-        action_dim: int,
-        obs_dtype: torch.dtype = torch.float32,
-        device: torch.device | str | None = None,
-    ) -> RingPool:
-        """A pool of whole transitions: fields ``obs``, ``actions`` (encoded, float) and ``next_obs``.
-
-        Each row is one ``(s, a, s')`` added as such, so no pair ever spans two episodes (the original
-        VIME pool stored states in sequence and could pair the last state of an episode with the next
-        episode's first).
-        """
-        obs_shape = tuple(obs_shape)
-        return cls(capacity, {"obs": (obs_shape, obs_dtype), "actions": ((action_dim,), torch.float32),
-                              "next_obs": (obs_shape, obs_dtype)}, device)
-
-    def __len__(self) -> int:
-        return self.size
-
-    def add(self, **batch: torch.Tensor) -> None:
-        """Append rows ``{name: (n, *shape)}`` (every field, same ``n``), cast to each field's dtype."""
-        if set(batch) != set(self.data):
-            raise ValueError(f"RingPool.add needs fields {sorted(self.data)}, got {sorted(batch)}")
-        n = next(iter(batch.values())).shape[0]
-        if n > self.capacity:  # only the newest `capacity` rows can survive
-            batch = {k: v[n - self.capacity :] for k, v in batch.items()}
-            n = self.capacity
-        first = min(n, self.capacity - self.position)  # rows before the end wraps to the start
-        for name, rows in batch.items():  # slices (cast and moved on copy): no index tensor to scatter
-            self.data[name][self.position : self.position + first] = rows[:first]
-            self.data[name][: n - first] = rows[first:]
-        self.position = int((self.position + n) % self.capacity)
-        self.size = min(self.size + n, self.capacity)
-
-    def sample_indices(self, shape: Sequence[int], generator: torch.Generator) -> torch.Tensor:
-        """Uniform row indices of the given shape, drawn with replacement (on ``generator``'s device)."""
-        if self.size == 0:
-            raise RuntimeError("cannot sample from an empty pool: call add() first")
-        return torch.randint(0, self.size, tuple(shape), generator=generator)
-
-    def get(self, name: str, idx: torch.Tensor) -> torch.Tensor:
-        """Rows ``idx`` of field ``name``, on the pool's device."""
-        return self.data[name][idx.to(self.device)]
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "data": {k: v[: self.size].clone() for k, v in self.data.items()},
-            "position": self.position,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        check_state_keys("pool", state, ("data", "position"))
-        sizes = {v.shape[0] for v in state["data"].values()}
-        if set(state["data"]) != set(self.data) or len(sizes) != 1:
-            raise ValueError(f"pool state has fields {sorted(state['data'])}, expected {sorted(self.data)}")
-        size = sizes.pop()
-        for name, rows in state["data"].items():
-            if size > self.capacity or rows.shape[1:] != self.data[name].shape[1:]:
-                raise ValueError(f"pool field {name!r} of shape {tuple(rows.shape)} does not fit this pool")
-            self.data[name].zero_()
-            self.data[name][:size] = rows
-        self.size, self.position = size, int(state["position"])

@@ -52,20 +52,13 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.episodic import EpisodicBonus
+from curiosity.images import storage_dtype
 from curiosity.inverse_dynamics import InverseDynamics, feature_map
-from curiosity.networks import (
-    RingPool,
-    check_encoder,
-    check_float,
-    check_int,
-    check_sizes,
-    check_state_keys,
-    resolve_seed,
-    seeded,
-    storage_dtype,
-)
 from curiosity.normalization import RunningMeanStd
+from curiosity.pool import RingPool
 from curiosity.rnd import RND
+from curiosity.seeding import resolve_seed, seeded
+from curiosity.validation import check_encoder, check_float, check_int, check_sizes, check_state_keys
 
 
 class NGU(EpisodicBonus):

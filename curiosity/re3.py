@@ -38,27 +38,20 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.base import StdNormalizedBonus
+from curiosity.images import ImagePreprocessor, default_scale, is_image_space
 from curiosity.inverse_dynamics import feature_map
 from curiosity.networks import (
     ENCODER_ARCHS,
-    ImagePreprocessor,
-    RingPool,
-    check_encoder,
     check_encoder_arch,
-    check_float,
-    check_int,
-    check_sizes,
-    check_state_keys,
-    default_scale,
     flat_output_dim,
     in_chunks,
-    is_image_space,
     mlp,
-    resolve_seed,
     rows_per_chunk,
-    seeded,
     universe_cnn,
 )
+from curiosity.pool import RingPool
+from curiosity.seeding import resolve_seed, seeded
+from curiosity.validation import check_encoder, check_float, check_int, check_sizes, check_state_keys
 
 
 def random_encoder(

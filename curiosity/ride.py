@@ -40,9 +40,10 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from curiosity.digests import row_digests
 from curiosity.episodic import EpisodicBonus
 from curiosity.icm import ICM
-from curiosity.networks import check_float, check_state_keys, row_digests
+from curiosity.validation import check_float, check_state_keys
 
 
 class RIDE(EpisodicBonus, ICM):

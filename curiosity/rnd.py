@@ -31,24 +31,19 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.base import LearnedBonus
+from curiosity.images import ImagePreprocessor, storage_dtype
 from curiosity.networks import (
-    ImagePreprocessor,
-    RingPool,
-    check_encoder,
-    check_float,
-    check_int,
-    check_sizes,
     flat_output_dim,
     in_chunks,
     nature_cnn,
     orthogonal_init,
-    resolve_seed,
     rows_per_chunk,
-    seeded,
-    storage_dtype,
     universe_cnn,
 )
 from curiosity.normalization import RunningMeanStd
+from curiosity.pool import RingPool
+from curiosity.seeding import resolve_seed, seeded
+from curiosity.validation import check_encoder, check_float, check_int, check_sizes
 
 
 class RND(LearnedBonus):

@@ -35,16 +35,10 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity.base import IntrinsicBonus
-from curiosity.networks import (
-    ImagePreprocessor,
-    check_encoder,
-    check_int,
-    check_state_keys,
-    default_scale,
-    flat_output_dim,
-    is_image_space,
-    resolve_seed,
-)
+from curiosity.images import ImagePreprocessor, default_scale, is_image_space
+from curiosity.networks import flat_output_dim
+from curiosity.seeding import resolve_seed
+from curiosity.validation import check_encoder, check_int, check_state_keys
 
 
 class GreyDownsample(nn.Module):
@@ -55,7 +49,7 @@ class GreyDownsample(nn.Module):
     dominated by the frame's mean brightness.
 
     Args:
-        observation_space: an image space (see :mod:`curiosity.networks` for the layouts).
+        observation_space: an image space (see :mod:`curiosity.images` for the layouts).
         size: side of the thumbnail (paper, Atari: 52).
         channels_last: channel axis, ``None`` to infer it.
     """

@@ -28,8 +28,9 @@ from curiosity.base import IntrinsicBonus
 from curiosity.bnn import BNN
 from curiosity.bnn_training import ELBOTrainer, supports
 from curiosity.infogain import exact_kl, second_order_kl
-from curiosity.networks import RingPool, check_state_keys
 from curiosity.normalization import RunningMeanStd
+from curiosity.pool import RingPool
+from curiosity.validation import check_state_keys
 
 # Standardised model inputs are clipped to this range (as SB3's VecNormalize clips observations): a
 # feature that has been constant so far would otherwise be divided by ~0 when it first changes.

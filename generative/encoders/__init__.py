@@ -38,7 +38,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from curiosity.networks import check_int
+from curiosity.validation import check_int
 from generative.encoders.adapters import GANDiscriminatorEncoder, IAFVAEEncoder, InfoGANEncoder
 from generative.encoders.base import StateEncoder
 from generative.encoders.frame_vae import FrameVAE

@@ -7,7 +7,7 @@ between them is shared by every encoder (:meth:`StateEncoder.frames_to_images`):
 
 1. any dtype, divided by ``input_range`` (255: ``uint8`` frames, or float copies of them as the bonuses
    of :mod:`curiosity` pass them; use 1 for float frames already in ``[0, 1]``);
-2. the layout of :func:`curiosity.networks.image_layout` (``(H, W)``, ``(H, W, C)`` or ``(C, H, W)``);
+2. the layout of :func:`curiosity.images.image_layout` (``(H, W)``, ``(H, W, C)`` or ``(C, H, W)``);
 3. ``frame_stack`` frames stacked along the channel axis are split and encoded *one by one*, and their
    features concatenated (``feature_dim = frame_stack * per-frame dimension``), so an encoder trained on
    single frames also encodes stacks;
@@ -29,7 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from curiosity.networks import check_int, image_layout, module_device, unique_rows
+from curiosity.digests import unique_rows
+from curiosity.images import image_layout
+from curiosity.networks import module_device
+from curiosity.validation import check_int
 
 #: BT.601 luma weights, for grey frames
 LUMA = (0.299, 0.587, 0.114)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from curiosity.networks import check_int
+from curiosity.validation import check_int
 from generative.encoders.base import StateEncoder
 
 

@@ -29,8 +29,8 @@ from torch import nn
 
 from curiosity.base import action_dim, encode_actions
 from curiosity.bnn import BNN
-from curiosity.networks import check_float, check_int
 from curiosity.normalization import RunningMeanStd
+from curiosity.validation import check_float, check_int
 from generative.encoders.base import StateEncoder
 
 

@@ -18,8 +18,10 @@ from curiosity.base import IntrinsicBonus
 from curiosity.disagreement import Disagreement
 from curiosity.e3b import E3B
 from curiosity.icm import ICM
-from curiosity.networks import RingPool, image_encoder, image_layout
+from curiosity.images import image_layout
+from curiosity.networks import image_encoder
 from curiosity.ngu import NGU
+from curiosity.pool import RingPool
 from curiosity.re3 import RE3
 from curiosity.ride import RIDE
 from curiosity.rnd import RND

@@ -13,7 +13,7 @@ from gymnasium import spaces
 from torch import nn
 
 from curiosity import BONUSES, RND, VIME, EncodedBonus, LatentVIME, SimHash, make_bonus
-from curiosity.networks import unique_rows
+from curiosity.digests import unique_rows
 from curiosity.serialization import atomic_save, safe_load
 
 torch.set_num_threads(1)

@@ -14,7 +14,7 @@ import torch
 from gymnasium import spaces
 
 from curiosity.episodic import EpisodicBonus, episode_layout, segments
-from curiosity.networks import RingPool
+from curiosity.pool import RingPool
 
 OBS = spaces.Box(-10.0, 10.0, (1,), np.float32)
 ACT = spaces.Discrete(2)

@@ -1,5 +1,4 @@
-"""Shared building blocks: chunked no-grad passes, chunk sizes, the ring pool's wrap, frame preprocessing,
-``encoder_arch``."""
+"""Feature builders: chunked no-grad passes, chunk sizes, ``encoder_arch``."""
 
 from __future__ import annotations
 
@@ -12,8 +11,6 @@ from torch import nn
 from curiosity.networks import (
     ACTIVATION_BYTES,
     MAX_CHUNK_ROWS,
-    ImagePreprocessor,
-    RingPool,
     check_encoder_arch,
     image_encoder,
     in_chunks,
@@ -54,29 +51,6 @@ def test_rows_per_chunk_counts_the_largest_activation_of_any_layer() -> None:
     wide = nn.Sequential(nn.Linear(4, 2**21), nn.ReLU(), nn.Linear(2**21, 1))  # 8 MiB a row: one row
     assert rows_per_chunk(wide, (4,)) == 1
     assert rows_per_chunk(nn.Linear(4, 256), (4,)) == MAX_CHUNK_ROWS  # small rows: a training minibatch
-
-
-def test_ring_pool_add_wraps_a_batch_around_its_end_like_a_fifo() -> None:
-    pool = RingPool(5, {"x": ((2,), torch.float32), "f": ((1, 2), torch.uint8)})
-    fifo: list[float] = []
-    for start, n in ((0, 3), (3, 4), (7, 2), (9, 7)):  # the second and fourth batches cross the end
-        values = torch.arange(start, start + n, dtype=torch.float32)
-        pool.add(x=values[:, None].expand(n, 2), f=values.reshape(n, 1, 1).expand(n, 1, 2))
-        fifo = (fifo + values.tolist())[-5:]
-        newest_first = [(pool.position - 1 - i) % 5 for i in range(len(pool))]
-        assert pool.data["x"][newest_first, 0].tolist() == fifo[::-1]
-        assert pool.data["f"][newest_first, 0, 1].tolist() == fifo[::-1]
-    assert pool.data["f"].dtype == torch.uint8 and len(pool) == 5
-
-
-def test_preprocessing_scales_frames_and_leaves_float_inputs_untouched() -> None:
-    pre = ImagePreprocessor((4, 4, 3), scale=0.5)  # channel-last
-    floats = torch.arange(48, dtype=torch.float32).reshape(1, 4, 4, 3)
-    before = floats.clone()
-    torch.testing.assert_close(pre(floats), before.permute(0, 3, 1, 2) * 0.5)
-    torch.testing.assert_close(floats, before)  # scaled out of place: the caller's tensor is its own
-    frames = torch.arange(48, dtype=torch.uint8).reshape(1, 4, 4, 3)
-    torch.testing.assert_close(pre(frames), before.permute(0, 3, 1, 2) * 0.5)
 
 
 def test_encoder_arch_names_are_checked() -> None:

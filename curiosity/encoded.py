@@ -37,6 +37,7 @@ from torch import nn
 
 from curiosity.base import IntrinsicBonus, encode_actions
 from curiosity.digests import module_fingerprint, unique_rows
+from curiosity.direct import DIRECT_BONUSES, make_from
 from curiosity.images import storage_dtype
 from curiosity.pool import RingPool
 from curiosity.seeding import resolve_seed
@@ -52,7 +53,8 @@ class EncodedBonus(IntrinsicBonus):
     Args:
         observation_space: image observations (any ``Box``; vectors work too).
         action_space: ``Box`` or ``Discrete``.
-        inner: the bonus on features: a name of :func:`curiosity.make_bonus` (``"vime"``, ``"rnd"``, ...),
+        inner: the bonus on features: a name in :data:`curiosity.direct.DIRECT_BONUSES` (``"vime"``,
+            ``"rnd"``, ...: any of :func:`curiosity.make_bonus` but ``"vime-latent"``),
             a factory ``(latent_space, action_space) -> IntrinsicBonus``, or a bonus already built for
             ``Box(-inf, inf, (feature_dim,))`` observations.
         encoder: module mapping ``(batch, *obs_shape)`` to ``(batch, ...)`` features.
@@ -142,10 +144,8 @@ class EncodedBonus(IntrinsicBonus):
         self, inner: str | InnerFactory | IntrinsicBonus, kwargs: dict[str, Any]
     ) -> IntrinsicBonus:
         if isinstance(inner, str):
-            from curiosity.registry import make_bonus  # here: the registry imports this module
-
             kwargs = {"seed": self.seed, "device": self.device, **kwargs}
-            bonus = make_bonus(inner, self.latent_space, self.action_space, **kwargs)
+            bonus = make_from(DIRECT_BONUSES, inner, self.latent_space, self.action_space, **kwargs)
         elif kwargs:
             raise ValueError("inner_kwargs only apply when inner is given by name")
         elif isinstance(inner, IntrinsicBonus):

@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from gymnasium import spaces
 
 from curiosity.base import IntrinsicBonus
-from curiosity.disagreement import Disagreement
-from curiosity.e3b import E3B
+from curiosity.direct import DIRECT_BONUSES, check_kwargs, make_from
 from curiosity.encoded import LatentVIME
-from curiosity.icm import ICM
-from curiosity.ngu import NGU
-from curiosity.re3 import RE3
-from curiosity.ride import RIDE
-from curiosity.rnd import RND
-from curiosity.simhash import SimHash
-from curiosity.vime import VIME
+
+__all__ = ["BONUSES", "check_kwargs", "make_bonus"]
+
+_ENCODED: dict[str, type[IntrinsicBonus]] = {
+    "vime-latent": LatentVIME,  # needs encoder=<module>; agents.pixels builds one from a name
+}
+_BEFORE_ENCODED = ("vime", "rnd", "icm", "disagreement", "simhash")  # the order of the command line's list
 
 BONUSES: dict[str, type[IntrinsicBonus]] = {
-    "vime": VIME,
-    "rnd": RND,
-    "icm": ICM,
-    "disagreement": Disagreement,
-    "simhash": SimHash,
-    "vime-latent": LatentVIME,  # needs encoder=<module>; agents.pixels builds one from a name
-    "e3b": E3B,  # episodic: takes dones (curiosity.episodic)
-    "re3": RE3,
-    "ride": RIDE,  # episodic
-    "ngu": NGU,  # episodic
+    **{k: DIRECT_BONUSES[k] for k in _BEFORE_ENCODED},
+    **_ENCODED,
+    **{k: v for k, v in DIRECT_BONUSES.items() if k not in _BEFORE_ENCODED},
 }
 
 
@@ -46,22 +37,4 @@ def make_bonus(
         ValueError: an unknown name (the message lists the known ones).
         TypeError: a keyword argument the bonus does not take (the message lists those it takes).
     """
-    if name not in BONUSES:
-        raise ValueError(f"unknown bonus {name!r}; choose one of {', '.join(sorted(BONUSES))}")
-    check_kwargs(name, BONUSES[name], kwargs)
-    return BONUSES[name](observation_space, action_space, **kwargs)
-
-
-def check_kwargs(name: str, cls: type[IntrinsicBonus], kwargs: dict[str, Any]) -> None:
-    """Refuse keyword arguments that ``cls`` would not use, naming the ones it takes."""
-    params = inspect.signature(cls).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return  # the rest goes to an inner bonus, which checks it
-    taken = [n for n, p in params.items() if p.kind is not p.VAR_POSITIONAL and n not in _SPACES]
-    unknown = sorted(set(kwargs) - set(taken))
-    if unknown:
-        raise TypeError(f"bonus {name!r} takes no keyword argument {', '.join(map(repr, unknown))}; "
-                        f"it takes: {', '.join(taken)}")
-
-
-_SPACES = ("observation_space", "action_space")
+    return make_from(BONUSES, name, observation_space, action_space, **kwargs)

@@ -23,16 +23,16 @@ batch): ours is given rllte's encoder weights and both compute raw bonuses.
 rllte-core is not a dependency: it pins gymnasium 1.0.0 (through gymnasium's ``accept-rom-license`` extra,
 which later gymnasium releases dropped) and its torchvision requirement replaces a pinned torch, so it
 lives in a separate environment: rllte-core, then gymnasium 1.4 over its 1.0 (rllte imports and runs with
-it), and this repository on ``PYTHONPATH`` (``INSTALL`` below; the report repeats it).
+it), and this repository on ``PYTHONPATH`` (``INSTALL`` in :mod:`benchmarks.speed.rllte_adapters`; the report
+repeats it). The rllte adapters live there, the rollouts in :mod:`benchmarks.speed.peer_rollouts`.
 Without it, this command prints why and exits 0.
 
-    python -m benchmarks.peer_compare [--batch 2048] [--n-envs 8] [--threads 1] [--out DIR]
+    python -m benchmarks.speed.peer_compare [--batch 2048] [--n-envs 8] [--threads 1] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import platform
 import sys
@@ -43,21 +43,26 @@ from typing import Any
 
 import numpy as np
 import torch
-from gymnasium import spaces
 
+from benchmarks.speed.peer_rollouts import flat, make_rollout, spaces_for
+from benchmarks.speed.rllte_adapters import (
+    INSTALL,
+    RLLTE_CLASS,
+    FakeVecEnv,
+    agreement,
+    load_rllte,
+    rllte_compute,
+    rllte_samples,
+)
 from curiosity import IntrinsicBonus, make_bonus
 from curiosity.runtime import configure_torch
 
+__all__ = ["main", "make_rollout", "markdown", "measure"]
+
+
 BONUSES = ("rnd", "icm", "disagreement", "e3b", "re3", "ride", "ngu")
-RLLTE_CLASS = {
-    "rnd": "RND",
-    "icm": "ICM",
-    "disagreement": "Disagreement",
-    "e3b": "E3B",
-    "re3": "RE3",
-    "ride": "RIDE",
-    "ngu": "NGU",
-}
+
+
 #: ours configured like rllte 1.0.1's defaults (latent 128, hidden 256, Adam 1e-3, one pass in batches of 256,
 #: frames read by the Nature DQN convolutions with ReLU, RND's predictor shaped as its target)
 ALIKE: dict[str, dict[str, Any]] = {
@@ -94,112 +99,13 @@ ALIKE: dict[str, dict[str, Any]] = {
         "kernel_epsilon": 1e-4,
     },
 }
+
+
 #: a row is timed over at least ``--repeats`` rounds, more until they take MIN_SECONDS (at most MAX_ROUNDS)
 MIN_SECONDS, MAX_ROUNDS = 3.0, 30
-SAMPLE_KEYS = ("observations", "actions", "rewards", "terminateds", "truncateds", "next_observations")
+
+
 TRAINED = {"rnd", "icm", "disagreement", "e3b", "ride", "ngu"}
-INSTALL = (
-    "python3 -m venv /tmp/rllte-venv && /tmp/rllte-venv/bin/pip install torch==2.13.0 rllte-core && "
-    "/tmp/rllte-venv/bin/pip install gymnasium==1.4.0 && PYTHONPATH=. /tmp/rllte-venv/bin/python -m "
-    "benchmarks.peer_compare"
-)
-
-
-def spaces_for(kind: str) -> tuple[spaces.Box, spaces.Space]:
-    if kind == "vector":
-        return spaces.Box(-np.inf, np.inf, (17,), np.float32), spaces.Box(-1.0, 1.0, (6,), np.float32)
-    if kind == "image":
-        return spaces.Box(0, 255, (3, 64, 64), np.uint8), spaces.Discrete(6)
-    raise ValueError(f"kind must be 'vector' or 'image', got {kind!r}")
-
-
-def make_rollout(kind: str, n_steps: int, n_envs: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """A time-major rollout ``(n_steps, n_envs, ...)``; ``obs[t + 1] = next_obs[t]`` except after an episode
-    end (staggered, every 100 steps), where a fresh start state follows."""
-    _, act_space = spaces_for(kind)
-    rng = np.random.default_rng(seed)
-
-    def states(*shape: int) -> np.ndarray:
-        if kind == "vector":
-            return rng.normal(size=(*shape, 17)).astype(np.float32)
-        return rng.integers(0, 256, size=(*shape, 3, 64, 64), dtype=np.uint8)
-
-    dones = (np.arange(n_steps)[:, None] + 37 * np.arange(n_envs)[None, :]) % 100 == 99
-    next_obs = states(n_steps, n_envs)
-    obs = np.empty_like(next_obs)
-    obs[0] = states(n_envs)
-    restart = dones[:-1].reshape(n_steps - 1, n_envs, *([1] * (next_obs.ndim - 2)))
-    obs[1:] = np.where(restart, states(n_steps - 1, n_envs), next_obs[:-1])
-    if kind == "vector":
-        actions = rng.uniform(-1, 1, (n_steps, n_envs, 6)).astype(np.float32)
-    else:
-        actions = rng.integers(0, act_space.n, (n_steps, n_envs))
-    return {"obs": obs, "actions": actions, "next_obs": next_obs, "dones": dones}
-
-
-def flat(x: np.ndarray) -> np.ndarray:
-    return x.reshape(-1, *x.shape[2:])
-
-
-def shifted_agreement(ours: np.ndarray, theirs: np.ndarray, dones: np.ndarray) -> dict[str, float]:
-    """Compare ours[t] (the bonus of reaching s_{t+1}) with theirs[t + 1] (the bonus of s_{t+1}, rllte's E3B
-    rewards the state a step starts from) wherever t + 1 is in the same episode.
-
-    Returns:
-        ``max_rel_error`` over the compared pairs and their number ``pairs``.
-    """
-    same = ~dones[:-1]
-    a, b = ours[:-1][same], theirs[1:][same]
-    error = float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12)))
-    return {"max_rel_error": error, "pairs": int(same.sum())}
-
-
-class _FakeVecEnv:
-    """Just enough of a vectorised env for rllte's constructors (spaces, ``num_envs``, random steps for its
-    observation-statistics warm-up)."""
-
-    def __init__(self, kind: str, n_envs: int) -> None:
-        self.observation_space, self.action_space = spaces_for(kind)
-        self.num_envs = n_envs
-        self.unwrapped = self
-        frames = make_rollout(kind, 2, 64, seed=123)["next_obs"]
-        self._frames = frames.reshape(-1, *self.observation_space.shape)
-        self._rng = np.random.default_rng(0)
-
-    def _obs(self) -> np.ndarray:
-        return self._frames[self._rng.integers(0, len(self._frames), self.num_envs)]
-
-    def reset(self) -> tuple[np.ndarray, dict]:
-        return self._obs(), {}
-
-    def step(self, actions: Any) -> tuple:
-        zeros = np.zeros(self.num_envs)
-        return self._obs(), zeros, zeros.astype(bool), zeros.astype(bool), {}
-
-
-def rllte_samples(rollout: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    n_steps, n_envs = rollout["dones"].shape
-    return {
-        "observations": torch.as_tensor(rollout["obs"]).float(),
-        "actions": torch.as_tensor(rollout["actions"]),
-        "rewards": torch.zeros(n_steps, n_envs),
-        "terminateds": torch.as_tensor(rollout["dones"]),
-        "truncateds": torch.zeros(n_steps, n_envs, dtype=torch.bool),
-        "next_observations": torch.as_tensor(rollout["next_obs"]).float(),
-    }
-
-
-def rllte_compute(peer: Any, samples: dict[str, torch.Tensor]) -> torch.Tensor:
-    """rllte's intrinsic rewards of a rollout: ``watch`` each step, then ``compute`` without ``update``."""
-    for t in range(samples["rewards"].shape[0]):
-        peer.watch(*(samples[k][t] for k in SAMPLE_KEYS))
-    for module in getattr(peer, "rewards", [peer]):  # NGU is a Fabric of RND and PseudoCounts
-        module.update = lambda samples: None
-    try:
-        return peer.compute(samples, sync=True)
-    finally:
-        for module in getattr(peer, "rewards", [peer]):
-            del module.update
 
 
 def ours_compute(bonus: IntrinsicBonus, rollout: dict[str, np.ndarray]) -> np.ndarray:
@@ -233,7 +139,7 @@ def measure(name: str, kind: str, config: str, rollout: dict, rllte: Any, repeat
     row: dict[str, Any] = {"bonus": name, "kind": kind, "config": config, "ours_kwargs": _jsonable(kwargs)}
     try:
         ours = make_bonus(name, obs_space, act_space, **kwargs, device="cpu")  # as rllte's, below
-        peer = getattr(rllte, RLLTE_CLASS[name])(_FakeVecEnv(kind, rollout["dones"].shape[1]), device="cpu")
+        peer = getattr(rllte, RLLTE_CLASS[name])(FakeVecEnv(kind, rollout["dones"].shape[1]), device="cpu")
     except Exception as error:
         return {**row, "error": f"{type(error).__name__}: {error}"}
     samples = rllte_samples(rollout)
@@ -271,78 +177,9 @@ def _jsonable(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
 
 
-def agreement(rllte: Any, kind: str, rollout: dict[str, np.ndarray]) -> dict[str, Any]:
-    """E3B and RE3 with rllte's encoder weights in ours; raw bonuses on both sides (no reward scaling)."""
-    from curiosity import E3B, RE3
-
-    obs_space, act_space = spaces_for(kind)
-    n_envs = rollout["dones"].shape[1]
-    scale = torch.nn.Identity() if kind == "vector" else _Scale(1 / 255)  # rllte divides frames by 255
-    out: dict[str, Any] = {}
-
-    peer = rllte.E3B(_FakeVecEnv(kind, n_envs), device="cpu", rwd_norm_type="none")
-    ours = E3B(
-        obs_space,
-        act_space,
-        encoder=torch.nn.Sequential(scale, copy.deepcopy(peer.encoder)),
-        normalize_bonus=False,
-        ridge=peer.ridge,
-        eta=1.0,
-        seed=0,
-        device="cpu",
-    )
-    theirs = peer.compute(rllte_samples(rollout), sync=False).numpy()
-    batch = (flat(rollout["obs"]), flat(rollout["actions"]), flat(rollout["next_obs"]))
-    mine = ours.compute(*batch, dones=rollout["dones"])
-    out["e3b"] = shifted_agreement(mine.reshape(theirs.shape), theirs, rollout["dones"])
-
-    # RE3 over one env's observations: rllte's k-NN runs per env over what it watched; ours over the batch
-    peer = rllte.RE3(_FakeVecEnv(kind, n_envs), device="cpu", rwd_norm_type="none", obs_norm_type="none")
-    ours = RE3(
-        obs_space,
-        act_space,
-        encoder=torch.nn.Sequential(scale, copy.deepcopy(peer.random_encoder)),
-        k=peer.k,
-        memory_size=0,
-        decay=0.0,
-        eta=1.0,
-        seed=0,
-        device="cpu",
-    )
-    samples = rllte_samples(rollout)
-    for t in range(samples["rewards"].shape[0]):
-        peer.watch(*(samples[k][t] for k in SAMPLE_KEYS))
-    theirs = peer.compute(samples, sync=False).numpy()
-    errors = []
-    for e in range(n_envs):
-        x = rollout["obs"][:, e]
-        mine = ours.compute(x, rollout["actions"][:, e], x)  # their k-NN is over observations, self excluded
-        errors.append(np.max(np.abs(mine - theirs[:, e]) / np.maximum(np.abs(theirs[:, e]), 1e-12)))
-    out["re3"] = {"max_rel_error": float(max(errors)), "pairs": int(rollout["dones"].size)}
-    return out
-
-
-class _Scale(torch.nn.Module):
-    def __init__(self, factor: float) -> None:
-        super().__init__()
-        self.factor = factor
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.float() * self.factor
-
-
-def load_rllte() -> tuple[Any | None, str | None]:
-    """``(rllte.xplore.reward, None)``, or ``(None, why not)``."""
-    try:
-        from rllte.xplore import reward
-    except Exception as error:
-        return None, f"rllte-core is not importable here ({type(error).__name__}: {error})"
-    return reward, None
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.peer_compare", description=__doc__.splitlines()[0]
+        prog="python -m benchmarks.speed.peer_compare", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--batch", type=int, default=2048, help="transitions per rollout (n_steps x n_envs)")
     parser.add_argument("--n-envs", type=int, default=8, help="parallel environments of the rollout")
@@ -359,7 +196,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rllte, why_not = load_rllte()
     result: dict[str, Any] = {
         "command": " ".join(
-            ["python -m benchmarks.peer_compare", *(argv if argv is not None else sys.argv[1:])]
+            ["python -m benchmarks.speed.peer_compare", *(argv if argv is not None else sys.argv[1:])]
         ),
         "batch": args.batch,
         "n_envs": args.n_envs,
@@ -472,6 +309,8 @@ ENVIRONMENT_NOTE = (
     "features and a deeper predictor; 16 gradient steps of 256 per update, each of Disagreement's 5 members",
     "on its own minibatches), more work than rllte's defaults do: hence ratios below 1 there.",
 )
+
+
 TABLE_HEADER = (
     "| bonus | obs | config | ours compute | rllte compute | ratio | ours update | rllte update | ratio |"
 )

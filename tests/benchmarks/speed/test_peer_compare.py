@@ -1,4 +1,5 @@
-"""benchmarks.peer_compare without rllte-core: the skip, the rollouts, the agreement rule, the harness."""
+"""benchmarks.speed.peer_compare without rllte-core: the skip, the rollouts, the agreement rule, the
+harness."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks import peer_compare as pc
+from benchmarks.speed import peer_compare as pc
+from benchmarks.speed.rllte_adapters import shifted_agreement
 
 
 def test_without_rllte_it_says_why_and_measures_nothing(tmp_path, monkeypatch) -> None:
@@ -41,9 +43,9 @@ def test_shifted_agreement_pairs_ours_at_t_with_theirs_at_t_plus_1() -> None:
     ours = rng.uniform(1, 2, (5, 2))
     theirs = np.vstack([rng.uniform(1, 2, (1, 2)), ours[:-1]])
     theirs[3, 1] = 99.0  # after an episode end: not compared (rllte's first state of an episode)
-    assert pc.shifted_agreement(ours, theirs, dones) == {"max_rel_error": 0.0, "pairs": 7}
+    assert shifted_agreement(ours, theirs, dones) == {"max_rel_error": 0.0, "pairs": 7}
     theirs[2, 0] *= 1.5
-    assert pc.shifted_agreement(ours, theirs, dones)["max_rel_error"] == pytest.approx(1 / 3)
+    assert shifted_agreement(ours, theirs, dones)["max_rel_error"] == pytest.approx(1 / 3)
 
 
 class _FakePeer:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from gymnasium import spaces
@@ -19,6 +20,8 @@ from torch import nn
 from curiosity.base import action_dim
 from curiosity.images import is_image_space
 from curiosity.networks import flat_output_dim, image_encoder, in_chunks, mlp, rows_per_chunk
+from curiosity.pool import RingPool
+from curiosity.seeding import seeded
 
 
 def feature_map(
@@ -74,3 +77,53 @@ class InverseDynamics(nn.Module):
         if self.discrete:
             return F.cross_entropy(a_hat, actions.argmax(dim=1), reduction="none")
         return (a_hat - actions).pow(2).mean(dim=1)
+
+
+def build_inverse_dynamics(
+    observation_space: spaces.Box,
+    action_space: spaces.Space,
+    feature_dim: int,
+    hidden_sizes: Sequence[int],
+    hidden_dim: int,
+    encoder: nn.Module | None,
+    *,
+    seed: int,
+    device: torch.device,
+    learning_rate: float,
+    activation: type[nn.Module],
+    arch: str,
+) -> tuple[InverseDynamics, int, torch.optim.Adam]:
+    """The model (initialised under ``seed``, on ``device``), its feature width and its Adam optimiser, as
+    E3B and NGU build them (``activation`` and ``arch`` as in :func:`feature_map`)."""
+    with seeded(seed):
+        phi, feature_dim = feature_map(
+            observation_space, feature_dim, hidden_sizes, encoder, activation=activation, arch=arch
+        )
+        model = InverseDynamics(phi, feature_dim, action_space, hidden_dim, observation_space.shape)
+    model = model.to(device)
+    return model, feature_dim, torch.optim.Adam(model.parameters(), lr=learning_rate)
+
+
+def train_inverse_dynamics(
+    model: InverseDynamics,
+    optimizer: torch.optim.Optimizer,
+    pool: RingPool,
+    generator: torch.Generator,
+    gradient_steps: int,
+    batch_size: int,
+) -> float:
+    """``gradient_steps`` optimiser steps on the inverse-dynamics loss over uniform minibatches of
+    ``batch_size`` transitions of ``pool`` (fields ``obs``, ``actions``, ``next_obs``; not empty).
+
+    Returns:
+        The mean loss over the steps.
+    """
+    losses = []
+    for _ in range(gradient_steps):
+        idx = pool.sample_indices((batch_size,), generator)
+        loss = model.loss(*(pool.get(k, idx) for k in ("obs", "actions", "next_obs"))).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return float(np.mean(losses))

@@ -53,11 +53,11 @@ from torch import nn
 
 from curiosity.episodic import EpisodicBonus
 from curiosity.images import storage_dtype
-from curiosity.inverse_dynamics import InverseDynamics, feature_map
+from curiosity.inverse_dynamics import build_inverse_dynamics, train_inverse_dynamics
 from curiosity.normalization import RunningMeanStd
 from curiosity.pool import RingPool
 from curiosity.rnd import RND
-from curiosity.seeding import resolve_seed, seeded
+from curiosity.seeding import resolve_seed
 from curiosity.validation import check_encoder, check_float, check_int, check_sizes, check_state_keys
 
 
@@ -146,19 +146,11 @@ class NGU(EpisodicBonus):
         self.chunk_size = check_int("chunk_size", chunk_size)
         self.seed = resolve_seed(seed)
         self.init_normalization(normalize_bonus)
-        with seeded(self.seed):
-            phi, self.feature_dim = feature_map(
-                observation_space,
-                self.feature_dim,
-                self.hidden_sizes,
-                encoder,
-                activation=nn.ReLU,
-                arch="auto",
-            )
-            self.model = InverseDynamics(
-                phi, self.feature_dim, action_space, self.hidden_dim, observation_space.shape
-            ).to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)
+        self.model, self.feature_dim, self.optimizer = build_inverse_dynamics(
+            observation_space, action_space, self.feature_dim, self.hidden_sizes, self.hidden_dim, encoder,
+            seed=self.seed, device=self.device, learning_rate=self.learning_rate, activation=nn.ReLU,
+            arch="auto",
+        )  # fmt: skip
         self.pool = RingPool.for_transitions(
             buffer_size, observation_space.shape, self.action_dim, storage_dtype(observation_space),
             device=self.device,
@@ -272,13 +264,8 @@ class NGU(EpisodicBonus):
         """
         if len(self.pool) == 0:
             return {}
-        losses = []
-        for _ in range(self.gradient_steps):
-            idx = self.pool.sample_indices((self.batch_size,), self.generator)
-            loss = self.model.loss(*(self.pool.get(k, idx) for k in ("obs", "actions", "next_obs"))).mean()
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-            losses.append(loss.item())
+        inverse_loss = train_inverse_dynamics(
+            self.model, self.optimizer, self.pool, self.generator, self.gradient_steps, self.batch_size
+        )
         self.n_updates += self.gradient_steps
-        return {"inverse_loss": float(np.mean(losses)), "rnd_loss": self.rnd.train()["loss"]}
+        return {"inverse_loss": inverse_loss, "rnd_loss": self.rnd.train()["loss"]}

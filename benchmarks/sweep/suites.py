@@ -242,9 +242,8 @@ def _quick() -> Suite:
     """The demo: SB3's PPO (one env, 2,048-step rollouts, entropy 0.01) with and without VIME (eta 1e-3) on
     the paper's MountainCar, 100k steps, 2 seeds. Under PPO the gap shows within the demo's budget; under the
     paper's TRPO no-bonus runs can drift onto the goal early (``vime-paper``), so PPO is the demo's
-    protocol. Measured before choosing it: with these settings seed 0 without a bonus had no reward in 114k
-    steps, with VIME its first at 16.9k steps; the CleanRL-style example without SB3 saw the same gap
-    (``benchmarks/results/cleanrl_example/``)."""
+    protocol. The committed results: ``benchmarks/results/demo/`` (no bonus 0 of 2 seeds, VIME 2 of 2) and the
+    CleanRL-style example without SB3 (``benchmarks/results/cleanrl_example/``: 0 of 3 against 3 of 3)."""
     task = TaskSpec("SparseMountainCar-v1", "ppo", 100_000, algo_kwargs=PPO_MOUNTAIN_CAR)
     methods = (MethodSpec("none", "none"), MethodSpec("vime", "vime", eta=1e-3))
     return Suite("quick", (task,), methods, seeds=2,

@@ -31,3 +31,33 @@ def test_visitation_uses_the_envs_own_ranges(tmp_path):
     np.testing.assert_allclose(saved["xedges"][[0, -1]], [-2.0, 0.6])
     np.testing.assert_allclose(saved["yedges"][[0, -1]], [-2.0, 2.0])
     assert saved["hist"].sum() == 128
+
+
+def test_visits_equal_a_brute_force_count_of_every_step(tmp_path):
+    import gymnasium as gym
+
+    seen: list[tuple[float, float]] = []
+
+    class Spy(gym.Wrapper):
+        def step(self, action):
+            out = super().step(action)
+            seen.append((out[4]["position"], out[4]["velocity"]))
+            return out
+
+    venv = make_vec_env("SparseMountainCar-v1", n_envs=2, seed=1, wrapper_class=Spy)
+    recorder = EpisodeRecorder(tmp_path, bins=7, early_budget=200)
+    PPO("MlpPolicy", venv, n_steps=96, batch_size=64, n_epochs=1, seed=0).learn(384, callback=recorder)
+    saved = np.load(tmp_path / "visitation.npz")
+    (x0, x1), (v0, v1) = (-2.0, 0.6), (-2.0, 2.0)
+
+    def count(pairs):
+        counts = np.zeros((7, 7), dtype=np.int64)
+        for x, v in pairs:  # the last bin is closed on the right, as numpy's
+            i = min(int((x - x0) / (x1 - x0) * 7), 6)
+            j = min(int((v - v0) / (v1 - v0) * 7), 6)
+            if x0 <= x <= x1 and v0 <= v <= v1:
+                counts[i, j] += 1
+        return counts
+
+    np.testing.assert_array_equal(saved["hist"], count(seen))
+    np.testing.assert_array_equal(saved["hist_early"], count(seen[:200]))

@@ -3,8 +3,8 @@
 ::
 
     python -m benchmarks.sweep.cli run quick --out bench-out/quick --jobs 2
-    python -m benchmarks.sweep.cli run vime-sparse --backend ray --address auto --out bench-out/vime
-    python -m benchmarks.sweep.cli run vime-sparse --timesteps 5000 --seeds 1 --methods none vime
+    python -m benchmarks.sweep.cli run vime-paper --backend ray --address auto --out bench-out/vime-paper
+    python -m benchmarks.sweep.cli run vime-paper --timesteps 5000 --seeds 1 --methods none vime
     python -m benchmarks.sweep.cli report bench-out/quick
 
 Run the same ``run`` command again to resume an interrupted sweep: finished runs are skipped, the others
@@ -37,8 +37,8 @@ class BenchRun:
     """Run a benchmark suite (tasks x methods x seeds); rerun the same command to resume."""
 
     suite: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="SUITE")] = "quick"
-    """registered suite (vime-paper, vime-sparse, eta-grid, quick, vime-pixels) or 'package.module:NAME' of a
-    Suite object"""
+    """registered suite (vime-paper, vime-sparse-v0, eta-grid, quick, vime-pixels) or 'package.module:NAME'
+    of a Suite object"""
     seeds: int | None = None
     """number of seeds, run as seeds 0 .. N-1 (default: the suite's)"""
     out: Path | None = None

@@ -16,8 +16,8 @@ Registered suites (:data:`SUITES`, :func:`get_suite`):
 | --- | --- | --- | --- |
 | ``vime-paper`` | the paper's sparse MountainCar, CartPoleSwingup, HalfCheetah (-v1), TRPO | none, vime | 5 |
 | ``eta-grid`` | SparseMountainCar-v1, PPO, 300k steps | none; every bonus at eta 1e-4, 1e-3, 1e-2 | 3 |
-| ``vime-sparse`` | the four sparse VIME tasks | none, vime, rnd, icm, disagreement, simhash | 5 |
-| ``quick`` | SparseMountainCar-v0, 100k steps | none, vime | 2 |
+| ``vime-sparse-v0`` | the four easier ``-v0`` tasks, PPO | none, vime, rnd, icm, disagreement, simhash | 5 |
+| ``quick`` | SparseMountainCar-v1, PPO, 100k steps | none, vime | 2 |
 | ``vime-pixels`` | pixel SparseMountainCar, MiniGrid DoorKey | none, vime-latent, rnd | 3 |
 
 References:
@@ -192,7 +192,7 @@ PPO_MOUNTAIN_CAR = {"n_steps": 2048, "batch_size": 64, "gamma": 0.99, "gae_lambd
 #: horizon), discount 0.99, a tanh MLP with one hidden layer of 32 units (tanh is SB3's MLP default).
 #: The suite runs them as 10 environments of 500 steps each (one episode per environment per update): the
 #: same batch at less CPU, since the policy runs batched (a 1M-step run takes 3-8 minutes on one core; see
-#: ``timing`` in each run's ``result.json`` under ``benchmarks/results/vime-sparse``).
+#: ``timing`` in each run's ``result.json`` under ``benchmarks/results/vime-sparse-v0``).
 PPO_CLASSIC = {"n_steps": 5000, "batch_size": 500, "gamma": 0.99, "policy_kwargs": {"net_arch": [32]}}
 #: the same 5,000-step batch, per environment
 PPO_CLASSIC_PER_ENV = {**PPO_CLASSIC, "n_steps": 500}
@@ -204,7 +204,7 @@ PPO_CHEETAH_PER_ENV = {**PPO_CLASSIC_PER_ENV, "policy_kwargs": {"net_arch": [64,
 #: DoublePendulum is the paper's; MountainCar and CartPoleSwingup use VIME's default 1e-3 (our choice). PPO
 #: normalises advantages, so before the first extrinsic reward only the shape of the bonus matters, not eta.
 #: Change them here or per run with ``MethodSpec.overrides``.
-VIME_TASKS = (
+VIME_TASKS_V0 = (
     ("SparseMountainCar-v0", 500_000, 1, PPO_MOUNTAIN_CAR, 1e-3),
     ("SparseCartPoleSwingup-v0", 1_000_000, 10, PPO_CLASSIC_PER_ENV, 1e-3),
     ("SparseDoublePendulum-v0", 1_000_000, 10, PPO_CLASSIC_PER_ENV, 1e-3),
@@ -228,14 +228,18 @@ def _baselines(vime: MethodSpec) -> tuple[MethodSpec, ...]:
     return (*normalised, MethodSpec("simhash", "simhash", eta=0.01))
 
 
-def _vime_sparse() -> Suite:
+def _vime_sparse_v0() -> Suite:
+    """The first comparison of bonuses, on the ``-v0`` tasks: easier variants that are not the paper's (PPO's
+    initial noise reaches the reward within three updates on three of the four; see
+    ``benchmarks/results/vime-sparse-v0/notes.md``). Kept so that its committed results stay reproducible;
+    it was named ``vime-sparse`` when it ran."""
     tasks = tuple(TaskSpec(env_id, "ppo", steps, n_envs=n_envs, algo_kwargs=kwargs)
-                  for env_id, steps, n_envs, kwargs, _ in VIME_TASKS)
+                  for env_id, steps, n_envs, kwargs, _ in VIME_TASKS_V0)
     vime = MethodSpec("vime", "vime", eta=1e-3,
-                      overrides={env_id: {"eta": eta} for env_id, *_, eta in VIME_TASKS})
-    return Suite("vime-sparse", tasks, (MethodSpec("none", "none"), vime, *_baselines(vime)), seeds=5,
-                 description="the four sparse VIME tasks with PPO: no bonus, VIME, RND, ICM, Disagreement, "
-                             "SimHash")
+                      overrides={env_id: {"eta": eta} for env_id, *_, eta in VIME_TASKS_V0})
+    return Suite("vime-sparse-v0", tasks, (MethodSpec("none", "none"), vime, *_baselines(vime)), seeds=5,
+                 description="the four easier -v0 sparse tasks with PPO: no bonus, VIME, RND, ICM, "
+                             "Disagreement, SimHash")
 
 
 def _quick() -> Suite:
@@ -320,7 +324,7 @@ def _eta_grid() -> Suite:
 
 
 #: name -> suite
-SUITES: dict[str, Suite] = {s.name: s for s in (_vime_paper(), _vime_sparse(), _quick(), _eta_grid())}
+SUITES: dict[str, Suite] = {s.name: s for s in (_vime_paper(), _vime_sparse_v0(), _quick(), _eta_grid())}
 
 
 def get_suite(name: str | Suite) -> Suite:
@@ -360,7 +364,7 @@ def _vime_pixels() -> Suite:
     its velocity, so a policy (and a dynamics model) seeing one frame cannot tell a car swinging up from one
     falling back; a DoorKey frame shows the whole state. Methods: no bonus; ``vime-latent``
     (``agents.pixels`` builds and pretrains the encoder from ``bonus_kwargs``, one per stacked frame; eta
-    1e-3, as ``vime-sparse`` uses on every task); RND on the raw frames (its
+    1e-3, as ``vime-sparse-v0`` used on every task); RND on the raw frames (its
     own CNNs), normalised by the running std of its bonuses and weighted by VIME's eta. Three seeds.
     """
     tasks = (

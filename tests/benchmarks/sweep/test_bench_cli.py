@@ -13,7 +13,7 @@ from benchmarks.sweep.cli import BenchReport, BenchRun, main
 
 
 def test_dry_run_lists_the_shrunken_suite(capsys):
-    main(["run", "vime-sparse", "--dry-run", "--seeds", "2", "--timesteps", "5000",
+    main(["run", "vime-sparse-v0", "--dry-run", "--seeds", "2", "--timesteps", "5000",
           "--tasks", "SparseHalfCheetah-v0", "--methods", "none", "vime"])
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split("\t")[:4] for line in lines] == [

@@ -146,7 +146,7 @@ def test_tables_follow_the_suites_method_order_whatever_the_latest_sweep_ran(tmp
         make_run(tmp_path, car, method, 0, 0.0, False, None)
     (tmp_path / "suite.json").write_text(json.dumps([{"method": m} for m in ("simhash", "rnd")]))
     summary = report(tmp_path, plots=False)
-    # vime-sparse declares none, vime, rnd, icm, disagreement, simhash; unknown methods come last
+    # vime-sparse-v0 declares none, vime, rnd, icm, disagreement, simhash; unknown methods come last
     assert list(summary[car]) == ["none", "vime", "rnd", "icm", "disagreement", "simhash", "custom"]
 
 

@@ -7,7 +7,7 @@ from benchmarks.sweep.suites import SUITES, MethodSpec, Suite, TaskSpec, get_sui
 
 
 def test_unknown_suite_lists_the_known_ones():
-    known = r"\['eta-grid', 'quick', 'vime-paper', 'vime-pixels', 'vime-sparse'\]"
+    known = r"\['eta-grid', 'quick', 'vime-paper', 'vime-pixels', 'vime-sparse-v0'\]"
     with pytest.raises(ValueError, match=r"unknown suite 'nope'.*" + known):
         get_suite("nope")
     with pytest.raises(ValueError, match="unknown suite"):
@@ -58,7 +58,7 @@ def test_per_task_overrides_merge_kwargs_key_by_key():
 
 
 def test_with_overrides_shrinks_a_suite():
-    suite = get_suite("vime-sparse").with_overrides(timesteps=5000, tasks=["SparseHalfCheetah-v0"],
+    suite = get_suite("vime-sparse-v0").with_overrides(timesteps=5000, tasks=["SparseHalfCheetah-v0"],
                                                     methods=("none", "vime"))
     jobs = expand(suite, 1)
     assert [j.run_id for j in jobs] == ["SparseHalfCheetah-v0/none/seed0", "SparseHalfCheetah-v0/vime/seed0"]
@@ -70,7 +70,7 @@ def test_with_overrides_shrinks_a_suite():
 
 
 def test_registered_suites():
-    sparse = SUITES["vime-sparse"]
+    sparse = SUITES["vime-sparse-v0"]
     assert [t.env_id for t in sparse.tasks] == ["SparseMountainCar-v0", "SparseCartPoleSwingup-v0",
                                                 "SparseDoublePendulum-v0", "SparseHalfCheetah-v0"]
     assert [m.name for m in sparse.methods] == ["none", "vime", "rnd", "icm", "disagreement", "simhash"]

@@ -16,6 +16,11 @@ Usage::
     envs = gym.vector.SyncVectorEnv([lambda: gym.make("SparseMountainCar-v1")] * 4)
     envs = CuriosityVectorWrapper(envs, "vime", train_freq=2048, bonus_kwargs={"eta": 1e-3})
     obs, _ = envs.reset(seed=0)  # then step as usual; info["extrinsic_reward"] keeps the env's reward
+
+A bonus built with an ``eta`` schedule (``bonus_kwargs={"eta": curiosity.schedules.linear(1e-3)}``) follows
+the training progress when the wrapper is told the run's length, ``total_timesteps``: before each step, eta
+becomes ``schedule(1 - steps_done / total_timesteps)`` (clipped at 0), as SB3 computes its progress. Without
+``total_timesteps`` the wrapper leaves ``eta`` alone; call ``wrapper.bonus.set_progress(p)`` yourself.
 """
 
 from __future__ import annotations
@@ -55,7 +60,13 @@ class _BonusSchedule:
         action_space: spaces.Space,
         train_freq: int,
         bonus_kwargs: Mapping[str, Any] | None,
+        total_timesteps: int | None = None,
     ) -> None:
+        if total_timesteps is not None and (
+            isinstance(total_timesteps, bool) or not isinstance(total_timesteps, (int, np.integer))
+            or total_timesteps < 1
+        ):
+            raise ValueError(f"total_timesteps must be a positive integer or None, got {total_timesteps!r}")
         if isinstance(train_freq, bool) or not isinstance(train_freq, (int, np.integer)) or train_freq < 1:
             raise ValueError(f"train_freq must be a positive integer (environment steps), got {train_freq!r}")
         if isinstance(bonus, str):
@@ -73,6 +84,9 @@ class _BonusSchedule:
         self.learning = True  # False: bonuses computed, nothing stored or trained (episodes still move on)
         self.train_metrics = {}  # what the last bonus.train() returned
         self._steps_since_train = 0
+        self.total_timesteps = None if total_timesteps is None else int(total_timesteps)
+        self.steps_done = 0  # environment steps while learning: the progress of an eta schedule
+        self._follow_progress()
         self._pending_raw: list[np.ndarray] = []
         # Episodic bonuses (curiosity.episodic) take the episode ends (``dones``, row i = env i) and forget
         # their memories when every env is reset.
@@ -94,11 +108,17 @@ class _BonusSchedule:
         return intrinsic
 
     def _count_steps(self, n_steps: int) -> None:
-        """Count environment steps towards the schedule; train when due."""
+        """Count environment steps towards the schedule; train when due; move a scheduled eta."""
         if self.learning:
+            self.steps_done += n_steps
             self._steps_since_train += n_steps
             if self._steps_since_train >= self.train_freq:
                 self.train_bonus()
+            self._follow_progress()
+
+    def _follow_progress(self) -> None:
+        if self.total_timesteps is not None:
+            self.bonus.set_progress(max(0.0, 1.0 - self.steps_done / self.total_timesteps))
 
     def _reset_episodes(self) -> None:
         if self._episodic:
@@ -128,6 +148,7 @@ class _BonusSchedule:
             "bonus_class": type(self.bonus).__name__,
             "state": self.bonus.state_dict(),
             "steps_since_train": self._steps_since_train,
+            "steps_done": self.steps_done,
             "pending_raw": torch.as_tensor(pending),
         }
 
@@ -145,6 +166,8 @@ class _BonusSchedule:
             )
         self.bonus.load_state_dict(state["state"])
         self._steps_since_train = int(state.get("steps_since_train", 0))
+        self.steps_done = int(state.get("steps_done", 0))
+        self._follow_progress()
         pending = np.asarray(state.get("pending_raw", np.zeros(0, np.float32)))
         self._pending_raw = [pending] if len(pending) else []
 
@@ -176,11 +199,13 @@ class CuriosityWrapper(gym.Wrapper, _BonusSchedule):
             for the env's spaces with ``bonus_kwargs``.
         train_freq: environment steps between trainings of the bonus.
         bonus_kwargs: constructor arguments when ``bonus`` is a name (e.g. ``{"eta": 1e-3, "seed": 0}``).
+        total_timesteps: the run's length in environment steps, for a bonus whose ``eta`` is a schedule
+            (see the module); ``None`` leaves ``eta`` alone.
 
     Raises:
         TypeError: unsupported spaces, or ``bonus`` neither a bonus nor a name.
         ValueError: an unknown bonus name, a bonus built for other spaces, ``bonus_kwargs`` with a built
-            bonus, or a non-positive ``train_freq``.
+            bonus, or a non-positive ``train_freq`` or ``total_timesteps``.
     """
 
     def __init__(
@@ -189,9 +214,11 @@ class CuriosityWrapper(gym.Wrapper, _BonusSchedule):
         bonus: IntrinsicBonus | str = "vime",
         train_freq: int = 5000,
         bonus_kwargs: Mapping[str, Any] | None = None,
+        total_timesteps: int | None = None,
     ) -> None:
         gym.Wrapper.__init__(self, env)
-        self._init_bonus(bonus, env.observation_space, env.action_space, train_freq, bonus_kwargs)
+        spaces_ = (env.observation_space, env.action_space)
+        self._init_bonus(bonus, *spaces_, train_freq, bonus_kwargs, total_timesteps)
         self._last_obs: np.ndarray | None = None
         self._cut = True  # whether a reset now cuts an episode short (one that ended left a fresh memory)
 
@@ -245,12 +272,14 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
             for the sub-envs' spaces with ``bonus_kwargs``.
         train_freq: environment steps between trainings of the bonus.
         bonus_kwargs: constructor arguments when ``bonus`` is a name (e.g. ``{"eta": 1e-3, "seed": 0}``).
+        total_timesteps: the run's length in environment steps, for a bonus whose ``eta`` is a schedule
+            (see the module); ``None`` leaves ``eta`` alone.
 
     Raises:
         TypeError: unsupported spaces, or ``bonus`` neither a bonus nor a name.
         ValueError: an unknown bonus name or autoreset mode, a bonus built for other spaces,
-            ``bonus_kwargs`` with a built bonus, a non-positive ``train_freq``, or an episodic bonus with
-            ``NEXT_STEP`` autoreset.
+            ``bonus_kwargs`` with a built bonus, a non-positive ``train_freq`` or ``total_timesteps``, or an
+            episodic bonus with ``NEXT_STEP`` autoreset.
     """
 
     def __init__(
@@ -259,6 +288,7 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
         bonus: IntrinsicBonus | str = "vime",
         train_freq: int = 5000,
         bonus_kwargs: Mapping[str, Any] | None = None,
+        total_timesteps: int | None = None,
     ) -> None:
         super().__init__(env)
         mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
@@ -270,7 +300,7 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
                 f"{[m.value for m in AutoresetMode]}"
             ) from None
         single = (env.single_observation_space, env.single_action_space)
-        self._init_bonus(bonus, *single, train_freq, bonus_kwargs)
+        self._init_bonus(bonus, *single, train_freq, bonus_kwargs, total_timesteps)
         if self._episodic and self.autoreset_mode == AutoresetMode.NEXT_STEP:
             raise ValueError(
                 f"{type(self.bonus).__name__} is episodic: it needs one transition per env at every step "

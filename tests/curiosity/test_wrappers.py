@@ -369,6 +369,43 @@ def test_next_step_reset_steps_count_towards_the_schedule():
     assert [b.tolist() for b in bonus.normalized] == [[1, 1, 2, 2]]
 
 
+def test_a_scheduled_eta_follows_the_steps_done_of_total_timesteps():
+    """eta(p) = 2 p with p = 1 - (steps before this one) / 10, as SB3 computes its progress; clipped at 0
+    past the end, frozen while not learning, and restored with the wrapper's state."""
+    from curiosity.schedules import linear
+
+    space = CounterEnv().observation_space, CounterEnv().action_space
+    env = CuriosityWrapper(CounterEnv(length=100), NextObsBonus(*space, eta=linear(2.0)), total_timesteps=10)
+    env.reset(seed=0)
+    intrinsic = [env.step(np.zeros(1, dtype=np.float32))[4][INTRINSIC_KEY] for _ in range(12)]
+    # step t (1-based) sees next_obs[0] = t and progress 1 - (t - 1) / 10
+    expected = [2.0 * max(0.0, 1 - (t - 1) / 10) * t for t in range(1, 13)]
+    np.testing.assert_allclose(intrinsic, expected, rtol=1e-6)
+    env.learning = False
+    assert env.step(np.zeros(1, dtype=np.float32))[4][INTRINSIC_KEY] == 0.0 and env.steps_done == 12
+
+    vector = CuriosityVectorWrapper(
+        counter_vec([100, 100], AutoresetMode.NEXT_STEP), NextObsBonus(*space, eta=linear(1.0)),
+        total_timesteps=8,
+    )  # fmt: skip
+    vector.reset(seed=0)
+    for _ in range(2):  # 4 env steps: progress 1/2
+        vector.step(zeros(2))
+    assert vector.bonus.eta == pytest.approx(0.5)
+    state = vector.state_dict()
+    twin = CuriosityVectorWrapper(
+        counter_vec([100, 100], AutoresetMode.NEXT_STEP), NextObsBonus(*space, eta=linear(1.0)),
+        total_timesteps=8,
+    )  # fmt: skip
+    assert twin.bonus.eta == pytest.approx(1.0)
+    twin.load_state_dict(state)
+    assert twin.steps_done == 4 and twin.bonus.eta == pytest.approx(0.5)
+    for bad in (0, -1, 2.5, True):
+        message = f"total_timesteps must be a positive integer or None, got {bad!r}"
+        with pytest.raises(ValueError, match=message):
+            CuriosityWrapper(CounterEnv(), "simhash", total_timesteps=bad)
+
+
 def test_single_env_wrapper_passes_gymnasiums_env_checker():
     from envs.mountain_car import SparseMountainCarEnv
 

@@ -37,11 +37,16 @@ def rank_key(entry: dict[str, Any]) -> tuple[float, int, float]:
     return (entry["steps_median"], -entry["n_holding"], -entry["final_return_mean"])
 
 
-def choose(out: str | Path) -> dict[str, dict[str, Any]]:
+def choose(out: str | Path, partial: bool = False) -> dict[str, dict[str, Any]]:
     """bonus -> ``{"eta": chosen, "scores": {eta: scores}}`` from the grid's finished runs in ``out``.
+
+    A choice is fair only over a complete grid: every eta of a bonus with the same seeds. ``partial=True``
+    chooses from what has finished anyway (for a look while the sweep runs; not for the comparison).
 
     Raises:
         FileNotFoundError: ``out`` holds no finished run of a bonus.
+        ValueError: the etas of a bonus have finished on different seeds, or a bonus misses an eta that
+            another has (unless ``partial``).
     """
     groups: dict[str, dict[float, list]] = defaultdict(lambda: defaultdict(list))
     for record in finished_runs(out).values():
@@ -51,12 +56,27 @@ def choose(out: str | Path) -> dict[str, dict[str, Any]]:
     if not groups:
         raise FileNotFoundError(f"{out} holds no finished run with a bonus; run the eta-grid suite into it "
                                 "first")
+    if not partial:
+        _check_complete(groups)
     choice = {}
     for bonus, by_eta in sorted(groups.items()):
         scores = {eta: score(records) for eta, records in sorted(by_eta.items())}
         best = min(scores, key=lambda eta: (rank_key(scores[eta]), eta))  # ties: the smaller eta
         choice[bonus] = {"eta": best, "scores": {f"{eta:g}": s for eta, s in scores.items()}}
     return choice
+
+
+def _check_complete(groups: dict[str, dict[float, list]]) -> None:
+    etas = sorted({eta for by_eta in groups.values() for eta in by_eta})
+    seeds = {(bonus, eta): sorted(r["job"]["seed"] for r in records)
+             for bonus, by_eta in groups.items() for eta, records in by_eta.items()}
+    everyone = sorted(set().union(*map(set, seeds.values())))
+    missing = [f"{bonus} at eta {eta:g}: seeds {sorted(set(everyone) - set(seeds.get((bonus, eta), [])))}"
+               for bonus in sorted(groups) for eta in etas if seeds.get((bonus, eta), []) != everyone]
+    if missing:
+        raise ValueError("the grid is incomplete, so a choice would not be fair; unfinished: "
+                         + "; ".join(missing) + " (resume the sweep, or pass partial=True / --partial "
+                         "for a look)")
 
 
 def markdown(choice: dict[str, dict[str, Any]]) -> str:
@@ -78,6 +98,8 @@ class Args:
 
     out: str = "benchmarks/results/eta-grid"
     """The sweep's output directory (``curiosity bench run eta-grid --out ...``)."""
+    partial: bool = False
+    """Choose from an unfinished grid (a look while it runs: printed, nothing written)."""
 
 
 def main(args: Args | None = None) -> dict[str, dict[str, Any]]:
@@ -85,7 +107,10 @@ def main(args: Args | None = None) -> dict[str, dict[str, Any]]:
         import tyro
 
         args = tyro.cli(Args)
-    choice = choose(args.out)
+    choice = choose(args.out, partial=args.partial)
+    if args.partial:
+        print(markdown(choice))
+        return choice
     atomic_write(Path(args.out) / "eta_choice.json", json.dumps(choice, indent=2).encode())
     text = markdown(choice)
     atomic_write(Path(args.out) / "eta_grid.md", text.encode())

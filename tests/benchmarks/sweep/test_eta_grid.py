@@ -36,7 +36,7 @@ def test_the_rule_ranks_steps_then_holding_then_return(tmp_path):
     for eta, ret in ((1e-4, 0.3), (1e-2, 0.4)):
         for seed in range(3):
             write_run(tmp_path, "vime", eta, seed, 10, 1.0, ret)
-    choice = choose(tmp_path)
+    choice = choose(tmp_path, partial=True)  # each bonus has two of the three etas here
     assert {b: c["eta"] for b, c in choice.items()} == {"icm": 1e-4, "rnd": 1e-3, "vime": 1e-2}
     assert choice["rnd"]["scores"]["0.001"]["steps_median"] == 60
     assert "| rnd | **0.001** | 60 | 2/3 | 2/3 | 0.5 |" in markdown(choice)
@@ -56,3 +56,15 @@ def test_the_grid_suite_gives_every_bonus_every_eta():
     assert etas.pop("none") == {0.0}
     assert len(etas) == 9 and all(found == set(ETA_GRID) for found in etas.values())
     assert {job.env_id for job in jobs} == {"SparseMountainCar-v1"}
+
+
+def test_an_incomplete_grid_is_refused_unless_partial(tmp_path):
+    for eta in (1e-4, 1e-3):
+        for seed in range(3):
+            write_run(tmp_path, "rnd", eta, seed, 100, 1.0, 1.0)
+    for seed in range(2):  # seed 2 still running
+        write_run(tmp_path, "icm", 1e-4, seed, 10, 1.0, 1.0)
+    unfinished = r"icm at eta 0.0001: seeds \[2\]; icm at eta 0.001: seeds \[0, 1, 2\]"
+    with pytest.raises(ValueError, match=unfinished):
+        choose(tmp_path)
+    assert choose(tmp_path, partial=True)["icm"]["eta"] == 1e-4

@@ -21,6 +21,7 @@ import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
+from agents.linear_baseline import LinearFeatureBaseline
 from agents.recorder import EpisodeRecorder
 from agents.vec_env import CuriosityVecEnv
 from curiosity.serialization import atomic_save, safe_load
@@ -30,7 +31,8 @@ FORMAT = 1
 
 
 def save_checkpoint(
-    path: str | os.PathLike, model: BaseAlgorithm, wrapper: CuriosityVecEnv | None, recorder: EpisodeRecorder
+    path: str | os.PathLike, model: BaseAlgorithm, wrapper: CuriosityVecEnv | None, recorder: EpisodeRecorder,
+    baseline: LinearFeatureBaseline | None = None,
 ) -> Path:
     """Write the run's state to ``path`` atomically (a crash mid-write leaves the previous file)."""
     state: dict[str, Any] = {
@@ -43,6 +45,7 @@ def save_checkpoint(
         "visits": torch.as_tensor(recorder.visits),
         "early_visits": torch.as_tensor(recorder.early_visits),
         "bonus": None if wrapper is None else wrapper.bonus.state_dict(),
+        "baseline": None if baseline is None else baseline.state_dict(),
     }
     return atomic_save(state, path)
 
@@ -53,12 +56,14 @@ def load_checkpoint(
     wrapper: CuriosityVecEnv | None,
     recorder: EpisodeRecorder,
     seed: int,
+    baseline: LinearFeatureBaseline | None = None,
 ) -> int:
     """Restore a state written by :func:`save_checkpoint` into a freshly built run; return its step count.
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: the file is not a checkpoint of this kind of run (format, bonus present or not).
+        ValueError: the file is not a checkpoint of this kind of run (format, bonus or linear baseline
+            present or not).
     """
     state = safe_load(path)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
@@ -66,6 +71,9 @@ def load_checkpoint(
     if (state["bonus"] is None) != (wrapper is None):
         raise ValueError(f"{path} was written by a run {'without' if state['bonus'] is None else 'with'} "
                          "a bonus; this run is the other kind")
+    if (state.get("baseline") is None) != (baseline is None):
+        raise ValueError(f"{path} was written by a run {'without' if baseline is not None else 'with'} a "
+                         "linear-feature baseline; this run is the other kind")
     model.policy.load_state_dict(state["policy"])
     model.policy.optimizer.load_state_dict(state["optimizer"])
     model.num_timesteps = state["num_timesteps"]
@@ -73,6 +81,8 @@ def load_checkpoint(
         model._n_updates = state["n_updates"]
     if wrapper is not None:
         wrapper.bonus.load_state_dict(state["bonus"])
+    if baseline is not None:
+        baseline.load_state_dict(state["baseline"])
     recorder.restore(state["episodes"], np.asarray(state["visits"]), np.asarray(state["early_visits"]))
     # fresh, distinct randomness for the rest of the run (envs reset with these seeds at learn start)
     model.set_random_seed(seed + model.num_timesteps)
@@ -87,22 +97,24 @@ class CheckpointCallback(BaseCallback):
         wrapper: the run's curiosity wrapper, or ``None`` without a bonus.
         recorder: the run's episode recorder (its episodes go into the checkpoint).
         every: rollouts between checkpoints.
+        baseline: the run's linear-feature baseline, if it has one.
 
     Raises:
         ValueError: ``every`` is not a positive integer.
     """
 
     def __init__(self, path: str | os.PathLike, wrapper: CuriosityVecEnv | None, recorder: EpisodeRecorder,
-                 every: int) -> None:
+                 every: int, baseline: LinearFeatureBaseline | None = None) -> None:
         super().__init__()
         if int(every) != every or every < 1:
             raise ValueError(f"checkpoint_every must be a positive number of rollouts, got {every!r}")
         self.path, self.wrapper, self.recorder, self.every = Path(path), wrapper, recorder, int(every)
+        self.baseline = baseline
         self._rollouts = 0
 
     def _on_rollout_start(self) -> None:
         if self._rollouts and self._rollouts % self.every == 0:
-            save_checkpoint(self.path, self.model, self.wrapper, self.recorder)
+            save_checkpoint(self.path, self.model, self.wrapper, self.recorder, self.baseline)
         self._rollouts += 1
 
     def _on_step(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from agents.callback import CuriosityCallback
 from agents.checkpoint import CHECKPOINT_FILE, CheckpointCallback, load_checkpoint
 from agents.errors import UsageError
 from agents.horizon import HorizonAsTermination
+from agents.linear_baseline import LinearBaselineCallback
 from agents.persistence import load_policy, save_bonus
 from agents.pixels import ENCODER_KEYS, policy_for, resolve_bonus_kwargs
 from agents.recorder import EpisodeRecorder
@@ -44,6 +46,8 @@ ALGOS: dict[str, type[BaseAlgorithm]] = {
 }  # fmt: skip
 BONUS_NAMES = ("none", *BONUSES)
 MODES = ("auto", "step", "rollout", "relabel")
+#: what a run's advantages are measured against (:func:`run_experiment`)
+VALUE_BASELINES = ("critic", "linear_feature")
 
 
 def check_choices(env_id: str, algo: str, bonus: str) -> None:
@@ -190,6 +194,7 @@ def run_experiment(
     checkpoint_every: int = 50,
     bootstrap_horizon: bool = True,
     eta_schedule: str = "constant",
+    value_baseline: str = "critic",
 ) -> dict[str, Any]:
     """Train, record and save one run; return its final metrics.
 
@@ -220,6 +225,9 @@ def run_experiment(
             ``False``: rllab's semantics, the horizon ends the task (:mod:`agents.horizon`).
         eta_schedule: ``"constant"`` or ``"linear"`` (from ``eta`` at the start to 0 at the end of
             training; :mod:`curiosity.schedules`); needs ``eta``.
+        value_baseline: ``"critic"``: the algorithm's own value network; ``"linear_feature"``: rllab's
+            least-squares baseline in its place (:mod:`agents.linear_baseline`; on-policy algorithms; give
+            TRPO ``n_critic_updates=0`` so that the unused critic is not fitted).
 
     Returns:
         ``final_return`` (mean extrinsic return of the last 10% of episodes, at least one),
@@ -234,7 +242,16 @@ def run_experiment(
     if bonus == "none" and callback_kwargs:
         raise UsageError("callback_kwargs", f"callback_kwargs {sorted(callback_kwargs)} need a bonus; this "
                          "run has bonus='none'")  # fmt: skip
+    if value_baseline not in VALUE_BASELINES:
+        raise UsageError("value_baseline", f"value_baseline must be one of {', '.join(VALUE_BASELINES)}, got "
+                         f"{value_baseline!r}")
+    if value_baseline == "linear_feature" and issubclass(ALGOS[algo], OffPolicyAlgorithm):
+        raise UsageError("value_baseline", f"value_baseline='linear_feature' replaces an on-policy critic; "
+                         f"{algo} is off-policy")
     callbacks: list = [] if bonus == "none" else [CuriosityCallback(train_freq, **(callback_kwargs or {}))]
+    baseline = LinearBaselineCallback() if value_baseline == "linear_feature" else None
+    if baseline is not None:
+        callbacks.append(baseline)  # after the bonus is in the rewards
     configure_torch(threads)
     out = Path(out_dir)
     model, wrapper = build(
@@ -247,21 +264,26 @@ def run_experiment(
         "seed": seed, "eta": eta, "algo_kwargs": algo_kwargs or {}, "bonus_kwargs": bonus_kwargs or {},
         "n_envs": n_envs, "mode": mode, "train_freq": train_freq, "env_kwargs": env_kwargs or {},
         "callback_kwargs": callback_kwargs or {}, "bootstrap_horizon": bootstrap_horizon,
-        "eta_schedule": eta_schedule,
+        "eta_schedule": eta_schedule, "value_baseline": value_baseline,
     }  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)  # only now that every argument has been checked
     (out / "config.json").write_text(json.dumps(config, indent=2))
     recorder = EpisodeRecorder(out)
     callbacks.append(recorder)
+    linear = None if baseline is None else baseline.baseline
     done = 0
     if checkpoint_dir is not None:
         checkpoint = Path(checkpoint_dir) / CHECKPOINT_FILE
         if checkpoint.is_file():
-            done = load_checkpoint(checkpoint, model, wrapper, recorder, seed)
-        callbacks.append(CheckpointCallback(checkpoint, wrapper, recorder, checkpoint_every))
+            done = load_checkpoint(checkpoint, model, wrapper, recorder, seed, linear)
+        callbacks.append(CheckpointCallback(checkpoint, wrapper, recorder, checkpoint_every, linear))
     start = time.perf_counter()
-    model.learn(max(int(total_timesteps) - done, 0), callback=CallbackList(callbacks),
-                progress_bar=progress_bar, reset_num_timesteps=done == 0)  # fmt: skip
+    with warnings.catch_warnings():
+        if baseline is not None:  # TRPO with n_critic_updates=0 logs the mean of no critic losses (NaN)
+            warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+            warnings.filterwarnings("ignore", "invalid value encountered in scalar divide", RuntimeWarning)
+        model.learn(max(int(total_timesteps) - done, 0), callback=CallbackList(callbacks),
+                    progress_bar=progress_bar, reset_num_timesteps=done == 0)  # fmt: skip
     seconds = time.perf_counter() - start
     if save:
         model.save(out / "model.zip")

@@ -258,20 +258,30 @@ def _quick() -> Suite:
 #: 5,000 steps per iteration as 10 environments x 500 steps (one whole episode per environment for the
 #: tasks that never end early), KL step 0.01, discount 0.99, GAE lambda 1, centred advantages, conjugate
 #: gradient 10 iterations with damping 1e-5, backtracking 0.8 x 15; a tanh Gaussian MLP policy with a
-#: state-independent std starting at 1 (SB3's ``log_std_init=0``). Deviations: the value function is an MLP
-#: of the policy's sizes fitted by Adam (sb3-contrib's critic: 10 epochs of minibatches at lr 1e-3; 125
-#: rather than its default 128, so that they split the 5,000 steps evenly)
-#: where rllab fitted an MLP by its own regressor (classic tasks) or the LinearFeatureBaseline
-#: (HalfCheetah); SB3's initialisation (orthogonal, the mean's output layer scaled by 0.01, so the first
-#: policy's mean is near 0) where rllab used Glorot-uniform layers; and a batch may cut an episode that ends
-#: early (rllab collected whole paths). As in rllab, the 500-step horizon ends the task: no value is
-#: bootstrapped beyond it (``bootstrap_horizon=False``, :mod:`agents.horizon`).
+#: state-independent std starting at 1 (SB3's ``log_std_init=0``). The value baseline on HalfCheetah is
+#: rllab's LinearFeatureBaseline (:mod:`agents.linear_baseline`; TRPO's own critic is then not fitted,
+#: ``n_critic_updates=0``, and kept as a bare linear head it does not use). Deviations: on the classic tasks
+#: the value function is an MLP of the policy's size fitted by Adam (sb3-contrib's critic: 10 epochs of
+#: minibatches at lr 1e-3; 125 rather than its default 128, so that they split the 5,000 steps evenly) where
+#: rllab fitted its MLP baseline by its own trust-region regressor; SB3's initialisation (orthogonal, the
+#: mean's output layer scaled by 0.01, so the first policy's mean is near 0) where rllab used Glorot-uniform
+#: layers; and a batch may cut an episode that ends early (rllab collected whole paths). As in rllab, the
+#: 500-step horizon ends the task: no value is bootstrapped beyond it (``bootstrap_horizon=False``,
+#: :mod:`agents.horizon`).
 TRPO_PAPER = {
     "n_steps": 500, "batch_size": 125, "gamma": 0.99, "gae_lambda": 1.0, "target_kl": 0.01,
     "cg_max_steps": 10, "cg_damping": 1e-5, "line_search_shrinking_factor": 0.8, "line_search_max_iter": 15,
     "normalize_advantage": True, "policy_kwargs": {"net_arch": {"pi": [32], "vf": [32]}},
 }  # fmt: skip
-TRPO_PAPER_CHEETAH = {**TRPO_PAPER, "policy_kwargs": {"net_arch": {"pi": [64, 32], "vf": [64, 32]}}}
+TRPO_PAPER_CHEETAH = {
+    **TRPO_PAPER, "n_critic_updates": 0, "policy_kwargs": {"net_arch": {"pi": [64, 32], "vf": []}},
+}  # fmt: skip
+#: the run settings of each paper task beyond TRPO's (rllab's horizon everywhere; HalfCheetah's baseline)
+PAPER_SETTINGS = {
+    "SparseMountainCar-v1": {"bootstrap_horizon": False},
+    "SparseCartPoleSwingup-v1": {"bootstrap_horizon": False},
+    "SparseHalfCheetah-v1": {"bootstrap_horizon": False, "value_baseline": "linear_feature"},
+}
 #: (env_id, iterations, TRPO kwargs): the paper's sparse-reward figure, at its budgets
 PAPER_TASKS = (
     ("SparseMountainCar-v1", 1000, TRPO_PAPER),
@@ -293,7 +303,7 @@ def _vime_paper() -> Suite:
     the classic tasks, 5,000 (25M) on HalfCheetah; 5 seeds (the paper ran 10).
     """
     tasks = tuple(TaskSpec(env_id, "trpo", iterations * PAPER_BATCH, n_envs=10, algo_kwargs=kwargs,
-                           settings={"bootstrap_horizon": False})
+                           settings=PAPER_SETTINGS[env_id])
                   for env_id, iterations, kwargs in PAPER_TASKS)
     vime = MethodSpec("vime", "vime", eta=1e-3, settings={"callback_kwargs": {"value_targets": "extrinsic"}})
     return Suite("vime-paper", tasks, (MethodSpec("none", "none"), vime), seeds=5,

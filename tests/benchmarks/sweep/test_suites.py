@@ -108,6 +108,10 @@ def test_the_paper_suite_is_the_papers_protocol():
         hidden = [64, 32] if job.env_id == "SparseHalfCheetah-v1" else [32]
         assert kwargs["policy_kwargs"]["net_arch"]["pi"] == hidden
         assert job.settings["bootstrap_horizon"] is False  # rllab's horizon
+        # rllab's baselines: LinearFeatureBaseline on HalfCheetah (TRPO's critic then not fitted), MLP else
+        linear = job.env_id == "SparseHalfCheetah-v1"
+        assert job.settings.get("value_baseline", "critic") == ("linear_feature" if linear else "critic")
+        assert kwargs.get("n_critic_updates", 10) == (0 if linear else 10)
         if job.method == "vime":
             assert job.settings["callback_kwargs"] == {"value_targets": "extrinsic"}
             assert job.settings["eta"] == 1e-3 and job.settings["bonus_kwargs"] == {}

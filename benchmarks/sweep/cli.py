@@ -40,7 +40,7 @@ class BenchRun:
     """registered suite (vime-paper, vime-sparse-v0, eta-grid, quick, vime-pixels) or 'package.module:NAME'
     of a Suite object"""
     seeds: int | None = None
-    """number of seeds, run as seeds 0 .. N-1 (default: the suite's)"""
+    """number of seeds: the first N of the suite's seeds (0 .. N-1 for most suites; default: the suite's)"""
     out: Path | None = None
     """output directory (default: bench-out/SUITE)"""
     backend: Literal["local", "ray"] = "local"

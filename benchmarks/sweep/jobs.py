@@ -45,13 +45,19 @@ def expand(suite: Suite | str, seeds: int | Sequence[int] | None = None) -> list
 
     Args:
         suite: a :class:`Suite` or a registered name.
-        seeds: a count (seeds ``0 .. seeds - 1``), explicit seeds, or ``None`` for the suite's default count.
+        seeds: a count (the first ``seeds`` of the suite's seeds, :meth:`Suite.seed_list`), explicit seeds,
+            or ``None`` for the suite's own.
 
     Raises:
         ValueError: a negative count, a negative or repeated seed, or an unknown suite.
     """
     suite = get_suite(suite)
-    seed_list = _seed_list(suite.seeds if seeds is None else seeds)
+    if seeds is None or isinstance(seeds, int):
+        if isinstance(seeds, int) and seeds < 0:
+            raise ValueError(f"seeds must be a count >= 0 or a list of seeds, got {seeds}")
+        seed_list = suite.seed_list(seeds)
+    else:
+        seed_list = _seed_list(seeds)
     return [
         Job(task.env_id, method.name, seed, task.algo, method.bonus, task.total_timesteps,
             suite.settings_for(task, method), suite.job)
@@ -59,11 +65,7 @@ def expand(suite: Suite | str, seeds: int | Sequence[int] | None = None) -> list
     ]
 
 
-def _seed_list(seeds: int | Sequence[int]) -> list[int]:
-    if isinstance(seeds, int):
-        if seeds < 0:
-            raise ValueError(f"seeds must be a count >= 0 or a list of seeds, got {seeds}")
-        return list(range(seeds))
+def _seed_list(seeds: Sequence[int]) -> list[int]:
     seed_list = [int(s) for s in seeds]
     if any(s < 0 for s in seed_list) or len(set(seed_list)) != len(seed_list):
         raise ValueError(f"seeds must be distinct non-negative integers, got {seed_list}")

@@ -102,7 +102,8 @@ class Suite:
         name: the suite's name (``--suite``).
         tasks: the tasks; their ``env_id`` must be unique.
         methods: the methods; their ``name`` must be unique.
-        seeds: default number of seeds (seeds ``0 .. seeds - 1``).
+        seeds: the seeds: a count (seeds ``0 .. seeds - 1``) or the seeds themselves (e.g. seeds held out
+            from an earlier selection on the same task).
         job: dotted path ``package.module.function`` (or ``package.module:function``) of the job function.
         description: one line for listings and reports.
     """
@@ -110,7 +111,7 @@ class Suite:
     name: str
     tasks: tuple[TaskSpec, ...]
     methods: tuple[MethodSpec, ...]
-    seeds: int = 5
+    seeds: int | tuple[int, ...] = 5
     job: str = DEFAULT_JOB
     description: str = ""
 
@@ -122,8 +123,22 @@ class Suite:
             duplicates = sorted({n for n in names if names.count(n) > 1})
             if duplicates:
                 raise ValueError(f"Suite {self.name!r}: duplicate {kind}s {duplicates}; each must be unique")
-        if not isinstance(self.seeds, int) or self.seeds <= 0:
-            raise ValueError(f"Suite {self.name!r}: seeds must be a positive int, got {self.seeds!r}")
+        if isinstance(self.seeds, (list, tuple)):
+            object.__setattr__(self, "seeds", tuple(self.seeds))
+            if not self.seeds or len(set(self.seeds)) != len(self.seeds) or any(
+                    not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in self.seeds):
+                raise ValueError(f"Suite {self.name!r}: seeds must be distinct non-negative ints, got "
+                                 f"{self.seeds!r}")
+        elif not isinstance(self.seeds, int) or isinstance(self.seeds, bool) or self.seeds <= 0:
+            raise ValueError(f"Suite {self.name!r}: seeds must be a positive int or a tuple of seeds, got "
+                             f"{self.seeds!r}")
+
+    def seed_list(self, count: int | None = None) -> list[int]:
+        """The first ``count`` of the suite's seeds (``None``: its own number): ``0, 1, 2, ...``, or its
+        explicit seeds continued by the integers after the largest."""
+        own = list(self.seeds) if isinstance(self.seeds, tuple) else list(range(self.seeds))
+        count = len(own) if count is None else count
+        return [*own, *range(max(own) + 1, max(own) + 1 + count - len(own))][:count]
 
     def settings_for(self, task: TaskSpec, method: MethodSpec) -> dict[str, Any]:
         """The keyword settings of the job function for one (task, method), layers merged in order:

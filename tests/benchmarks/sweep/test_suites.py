@@ -117,6 +117,18 @@ def test_the_paper_suite_is_the_papers_protocol():
             assert job.settings["eta"] == 1e-3 and job.settings["bonus_kwargs"] == {}
 
 
+def test_a_suite_may_name_its_seeds():
+    held_out = Suite("s", (TaskSpec("A-v0"),), (MethodSpec("m"),), seeds=(3, 4, 5))
+    assert [j.seed for j in expand(held_out)] == [3, 4, 5]
+    assert [j.seed for j in expand(held_out, 2)] == [3, 4]  # --seeds N: the first N of the suite's
+    assert [j.seed for j in expand(held_out, 5)] == [3, 4, 5, 6, 7]  # continued after the largest
+    assert [j.seed for j in expand(held_out, [9])] == [9]
+    assert Suite("s", (TaskSpec("A-v0"),), (MethodSpec("m"),), seeds=3).seed_list(4) == [0, 1, 2, 3]
+    for bad in ((), (1, 1), (-1,), 0, True):
+        with pytest.raises(ValueError, match="seeds must be"):
+            Suite("s", (TaskSpec("A-v0"),), (MethodSpec("m"),), seeds=bad)
+
+
 def test_invalid_specs_raise():
     with pytest.raises(ValueError, match="duplicate method names"):
         Suite("s", (TaskSpec("A-v0"),), (MethodSpec("m"), MethodSpec("m")))

@@ -17,7 +17,8 @@ finished run made with other epochs, labels or settings is an error, not a silen
 
 Ensemble (``--ensemble N``): member ``k`` is a run like the others (model seed ``k``, its own checkpoint, so a
 killed member resumes), all members sharing the labels chosen by ``--ensemble-label-seed``. Each finished
-member keeps its test-set class probabilities beside its checkpoint; once all ``N`` are finished, the
+member keeps its test-set class probabilities beside its record (``<name>_seed<k>_test_probs.pt``, to be
+committed with it: members trained in different sessions score together); once all ``N`` are finished, the
 command (whichever process finishes last, or a rerun) scores their averaged probabilities on the 10,000 test
 images and writes ``benchmarks/results/semisup_mnist_<labels>labels.json`` (``labels``, ``ensemble_size``,
 ``member_errors`` and ``ensemble_error`` as fractions, the command, minutes per member). Paper (50 labels):
@@ -58,7 +59,9 @@ ABLATIONS = {
     "minibatch_discrimination": {"minibatch_kernels": 100, "minibatch_kernel_dim": 5},
 }
 AblationName = Literal["no_feature_matching", "minibatch_discrimination"]
-PROBS_FILE = "test_probs.pt"
+#: a run's test-set class probabilities, beside its record in ``semisup_mnist_runs/`` (committed with it, so
+#: that ensemble members trained in different sessions can be scored together; 400 KB for MNIST)
+PROBS_SUFFIX = "_test_probs.pt"
 #: the paper's 50-label MNIST errors (Salimans et al. 2016, table 1: 221 +- 136 of 10,000; ensemble: 142)
 PAPER_50_LABELS = {"member_error": 0.0221, "member_error_std": 0.0136, "ensemble_error": 0.0142}
 
@@ -140,15 +143,19 @@ def _run(args: Args, name: str, seed: int, overrides: dict) -> dict:
         "command": command_line("benchmarks.generative.semisup_mnist"),
         "history": result["history"][0],
     }
-    # the test-set class probabilities, for an ensemble's scoring (beside the checkpoint, not committed)
+    # the test-set class probabilities, for an ensemble's scoring
     test_probs = {"probs": result["test_probs_per_model"][0], "labels": result["test_labels"]}
-    atomic_save(test_probs, ckpt / PROBS_FILE)
+    atomic_save(test_probs, _probs_path(args, name, seed))
     if name == "main" and result["sample_png"]:
         shutil.copyfile(result["sample_png"], args.results_dir / f"semisup_mnist_samples_seed{seed}.png")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=1))
     print(f"[semisup_mnist] {name} seed {seed}: test error {record['test_error']:.2%}", flush=True)
     return record
+
+
+def _probs_path(args: Args, name: str, seed: int) -> Path:
+    return args.results_dir / "semisup_mnist_runs" / f"{name}_seed{seed}{PROBS_SUFFIX}"
 
 
 def ensemble_errors(probs: list[torch.Tensor], labels: torch.Tensor) -> tuple[list[float], float]:
@@ -189,10 +196,10 @@ def _ensemble(args: Args) -> dict | None:
     records = [_run(args, name, k, overrides) for k in range(args.ensemble)]  # all finished: checked, read
     probs, labels = [], None
     for k in range(args.ensemble):
-        path = args.checkpoint_root / f"{name}_seed{k}" / PROBS_FILE
+        path = _probs_path(args, name, k)
         if not path.is_file():
-            raise SystemExit(f"{path} is missing: each member keeps its test probabilities beside its "
-                             "checkpoint; give the --checkpoint-root its members were trained with")
+            raise SystemExit(f"{path} is missing: each finished member keeps its test probabilities beside "
+                             "its record; retrain that member (move its record away) or restore the file")
         saved = safe_load(path)
         if labels is not None and not torch.equal(saved["labels"], labels):
             raise SystemExit(f"{path} was scored on other test images than member 0")

@@ -115,7 +115,9 @@ def test_ensemble_members_train_apart_resume_and_are_scored_at_the_end(tmp_path,
     record = json.loads((tmp_path / "res" / "semisup_mnist_runs" / "ensemble10_seed1.json").read_text())
     assert record["history"][0] == first_epoch and len(record["history"]) == 2  # resumed, not restarted
     # the last member to finish scored the ensemble: the mean of the two members' probabilities
-    saved = [safe_load(tmp_path / "ckpt" / f"ensemble10_seed{k}" / "test_probs.pt") for k in (0, 1)]
+    # (their test probabilities sit beside their records, committed with them, not in the checkpoints)
+    runs_dir = tmp_path / "res" / "semisup_mnist_runs"
+    saved = [safe_load(runs_dir / f"ensemble10_seed{k}_test_probs.pt") for k in (0, 1)]
     mean = (saved[0]["probs"].numpy() + saved[1]["probs"].numpy()) / 2
     expected = float(np.mean(mean.argmax(1) != saved[0]["labels"].numpy()))
     written = json.loads((tmp_path / "res" / "semisup_mnist_10labels.json").read_text())
@@ -126,6 +128,10 @@ def test_ensemble_members_train_apart_resume_and_are_scored_at_the_end(tmp_path,
             for k in (0, 1)]  # fmt: skip
     assert summary["member_errors"] == pytest.approx([r["test_error"] for r in runs])
     assert summary["member_minutes"] == [r["minutes"] for r in runs] and len(summary["member_commands"]) == 2
+    # a later session: the checkpoints are gone, the committed results are enough
+    import shutil
+
+    shutil.rmtree(tmp_path / "ckpt")
     # everything finished: a rerun trains nothing and scores the same
     monkeypatch.setattr(semisup_mnist, "train", lambda cfg: pytest.fail("a finished member was trained"))
     assert semisup_mnist.main(ensemble_args(tmp_path))["ensemble_error"] == summary["ensemble_error"]

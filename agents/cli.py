@@ -43,6 +43,15 @@ class TrainArgs:
     for the episodic e3b, ride and ngu)."""
     train_freq: int = 5000
     """Environment steps between bonus trainings for off-policy algorithms."""
+    bootstrap_horizon: bool = True
+    """Bootstrap the value where the time limit cuts an episode (SB3); --no-bootstrap-horizon: the horizon
+    ends the task, as in rllab and the VIME paper."""
+    value_targets: Literal["augmented", "extrinsic"] = "augmented"
+    """Rollout mode: fit the value function to returns of the reward plus bonus, or of the extrinsic reward
+    alone (the VIME paper's choice; advantages use the bonus either way)."""
+    value_baseline: Literal["critic", "linear_feature"] = "critic"
+    """The algorithm's own critic, or rllab's least-squares linear-feature baseline (on-policy; the VIME
+    paper's HalfCheetah; give TRPO '{"n_critic_updates": 0}' in --algo-kwargs)."""
     algo_kwargs: str = "{}"
     """Extra keyword arguments of the algorithm, as JSON (e.g. '{"n_steps": 2048}')."""
     bonus_kwargs: str = "{}"
@@ -85,12 +94,18 @@ def train(args: TrainArgs) -> dict:
 
     if args.eta is not None and args.bonus == "none":
         raise UsageError("eta", "eta has no effect with --bonus none: drop --eta or choose a bonus")
+    if args.value_targets != "augmented" and args.bonus == "none":
+        raise UsageError("value_targets", "value_targets chooses between returns with and without a bonus: "
+                         "it needs a bonus")
+    callback_kwargs = {"value_targets": args.value_targets} if args.value_targets != "augmented" else None
     metrics = run_experiment(
         args.env, args.algo, args.bonus, args.timesteps, args.seed, args.out, eta=args.eta,
         eta_schedule=args.eta_schedule, algo_kwargs=_parse_json(args.algo_kwargs, "algo_kwargs"),
         bonus_kwargs=_parse_json(args.bonus_kwargs, "bonus_kwargs"),
         n_envs=args.n_envs, mode=args.mode, train_freq=args.train_freq, tensorboard=True,
         progress_bar=True, threads=args.threads, env_kwargs=_parse_json(args.env_kwargs, "env_kwargs"),
+        bootstrap_horizon=args.bootstrap_horizon, callback_kwargs=callback_kwargs,
+        value_baseline=args.value_baseline,
     )  # fmt: skip
     _print_metrics(f"{args.algo} + {args.bonus} on {args.env}", metrics)
     return metrics

@@ -246,7 +246,7 @@ def run_experiment(
         raise UsageError("value_baseline", f"value_baseline must be one of {', '.join(VALUE_BASELINES)}, got "
                          f"{value_baseline!r}")
     if value_baseline == "linear_feature" and issubclass(ALGOS[algo], OffPolicyAlgorithm):
-        raise UsageError("value_baseline", f"value_baseline='linear_feature' replaces an on-policy critic; "
+        raise UsageError("value_baseline", f"value_baseline 'linear_feature' replaces an on-policy critic; "
                          f"{algo} is off-policy")
     callbacks: list = [] if bonus == "none" else [CuriosityCallback(train_freq, **(callback_kwargs or {}))]
     baseline = LinearBaselineCallback() if value_baseline == "linear_feature" else None

@@ -29,6 +29,11 @@ TINY = ["--timesteps", "64", "--algo-kwargs", json.dumps({"n_steps": 64, "batch_
                                                                      "bonus 'simhash' takes no keyword "
                                                                      "argument 'beta'; it takes: k, "),
         (["--bonus-kwargs", "[1]"], "--bonus-kwargs must be a JSON object"),
+        (["--bonus", "none", "--value-targets", "extrinsic"], "--value-targets chooses between returns with "
+                                                              "and without a bonus: it needs a bonus"),
+        (["--algo", "sac", "--value-baseline", "linear_feature"], "--value-baseline 'linear_feature' "
+                                                                  "replaces an on-policy critic; sac is "
+                                                                  "off-policy"),
         (["--bonus-kwargs", '{"device": "gpu"}'], "--bonus-kwargs: device must be 'auto' (CUDA when "
                                                   "available, else CPU), 'cpu', 'cuda', 'cuda:N' or a "
                                                   "torch.device, got 'gpu'"),
@@ -82,3 +87,14 @@ def test_every_bonus_of_the_registry_is_a_bonus_choice_and_no_other_name_is() ->
         assert tyro.cli(TrainArgs, args=["--bonus", name]).bonus == name
     with pytest.raises(SystemExit):
         tyro.cli(TrainArgs, args=["--bonus", "curious"])
+
+
+def test_the_papers_protocol_flags_reach_the_run(tmp_path):
+    out = tmp_path / "run"
+    curiosity(["train", "--env", "Pendulum-v1", "--algo", "trpo", "--bonus", "simhash", "--timesteps", "64",
+               "--algo-kwargs", json.dumps({"n_steps": 64, "batch_size": 64, "n_critic_updates": 0}),
+               "--no-bootstrap-horizon", "--value-targets", "extrinsic", "--value-baseline", "linear_feature",
+               "--out", str(out), "--threads", "1"])
+    config = json.loads((out / "config.json").read_text())
+    assert config["bootstrap_horizon"] is False and config["value_baseline"] == "linear_feature"
+    assert config["callback_kwargs"] == {"value_targets": "extrinsic"}

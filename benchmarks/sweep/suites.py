@@ -343,9 +343,9 @@ def grid_method(bonus: str, eta: float) -> str:
 def _eta_grid() -> Suite:
     """A fair scale for every bonus: each at every eta of :data:`ETA_GRID` on SparseMountainCar-v1 with the
     demo's PPO, 300k steps (no bonus finds the goal in 200k steps there; VIME and RND within ~20k), 3 seeds,
-    beside no bonus. ``python -m benchmarks.sweep.eta_grid`` then picks each bonus's eta by one rule, fixed
-    before any result: the lowest median steps to the first reward (never = the budget), then the most seeds
-    holding it, then the highest final return."""
+    beside no bonus. ``python -m benchmarks.sweep.eta_grid`` then picks each bonus's eta by one rule: the
+    most seeds holding the reward at the end, then the lowest median steps to the first reward (never = the
+    budget), then the highest final return (see that module for how the rule came to be)."""
     task = TaskSpec("SparseMountainCar-v1", "ppo", 300_000, algo_kwargs=PPO_MOUNTAIN_CAR)
     methods = tuple(MethodSpec(grid_method(b, eta), b, eta=eta) for b in COMPARED_BONUSES for eta in ETA_GRID)
     return Suite("eta-grid", (task,), (MethodSpec("none", "none"), *methods), seeds=3,

@@ -21,12 +21,16 @@ def write_run(out, bonus, eta, seed, steps, last, final_return, budget=300):
     (run / "result.json").write_text(json.dumps(record))
 
 
-def test_the_rule_ranks_steps_then_holding_then_return(tmp_path):
-    # rnd: eta 1e-3 finds it soonest (median of 50, 60, 300 = 60) -> chosen despite a lower return
+def test_the_rule_ranks_holding_then_steps_then_return(tmp_path):
+    # rnd: eta 1e-3 finds it sooner (median of 50, 60, 300 = 60) but holds it in 2 seeds; 1e-2 in 3 -> 1e-2
     for seed, steps in enumerate([50, 60, None]):
         write_run(tmp_path, "rnd", 1e-3, seed, steps, 1.0 if steps else 0.0, 0.5)
     for seed, steps in enumerate([100, 100, 100]):
         write_run(tmp_path, "rnd", 1e-2, seed, steps, 1.0, 1.0)
+    # e3b: both hold in every seed; 1e-2 finds it sooner -> 1e-2
+    for eta, steps in ((1e-4, 200), (1e-2, 100)):
+        for seed in range(3):
+            write_run(tmp_path, "e3b", eta, seed, steps, 1.0, 1.0)
     # icm: equal steps (median 100); 1e-4 holds in 2 seeds, 1e-2 in 1 -> 1e-4
     for seed, last in enumerate([1.0, 1.0, 0.0]):
         write_run(tmp_path, "icm", 1e-4, seed, 100, last, 0.2)
@@ -37,9 +41,10 @@ def test_the_rule_ranks_steps_then_holding_then_return(tmp_path):
         for seed in range(3):
             write_run(tmp_path, "vime", eta, seed, 10, 1.0, ret)
     choice = choose(tmp_path, partial=True)  # each bonus has two of the three etas here
-    assert {b: c["eta"] for b, c in choice.items()} == {"icm": 1e-4, "rnd": 1e-3, "vime": 1e-2}
+    assert {b: c["eta"] for b, c in choice.items()} == {"e3b": 1e-2, "icm": 1e-4, "rnd": 1e-2, "vime": 1e-2}
     assert choice["rnd"]["scores"]["0.001"]["steps_median"] == 60
-    assert "| rnd | **0.001** | 60 | 2/3 | 2/3 | 0.5 |" in markdown(choice)
+    assert "| rnd | 0.001 | 60 | 2/3 | 2/3 | 0.5 |" in markdown(choice)
+    assert "| rnd | **0.01** | 100 | 3/3 | 3/3 | 1 |" in markdown(choice)
 
 
 def test_no_runs_is_an_error(tmp_path):

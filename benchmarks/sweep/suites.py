@@ -16,6 +16,7 @@ Registered suites (:data:`SUITES`, :func:`get_suite`):
 | --- | --- | --- | --- |
 | ``vime-paper`` | the paper's sparse MountainCar, CartPoleSwingup, HalfCheetah (-v1), TRPO | none, vime | 5 |
 | ``eta-grid`` | SparseMountainCar-v1, PPO, 300k steps | none; every bonus at eta 1e-4 ... 1 | 3 |
+| ``eta-decay`` | as ``eta-grid`` | four (bonus, eta) pairs that lose the reward, eta decaying to 0 | 3 |
 | ``vime-sparse-v0`` | the four easier ``-v0`` tasks, PPO | none, vime, rnd, icm, disagreement, simhash | 5 |
 | ``quick`` | SparseMountainCar-v1, PPO, 100k steps | none, vime | 2 |
 | ``vime-pixels`` | pixel SparseMountainCar, MiniGrid DoorKey | none, vime-latent, rnd | 3 |
@@ -352,8 +353,27 @@ def _eta_grid() -> Suite:
                  description="every bonus at eta 1e-4 to 1 on the paper's MountainCar (PPO, 300k)")
 
 
+#: (bonus, eta) pairs of the grid that found MountainCar's goal among the fastest but then lost it (seed 0:
+#: success in under half of the last 10% of episodes), for the decaying-eta check
+LOSING_ETAS = (("vime", 0.1), ("icm", 1.0), ("e3b", 1.0), ("ride", 1.0))
+
+
+def _eta_decay() -> Suite:
+    """Does a decaying eta keep what a large constant eta finds? The pairs of :data:`LOSING_ETAS` with eta
+    decaying linearly to 0 over the run (``eta_schedule="linear"``), on the ``eta-grid``'s task, budget and
+    seeds, so that each run pairs with its constant-eta twin in ``benchmarks/results/eta-grid``."""
+    grid = _eta_grid()
+    linear = {"eta_schedule": "linear"}
+    methods = tuple(MethodSpec(f"{grid_method(b, eta)}-linear", b, eta=eta, settings=linear)
+                    for b, eta in LOSING_ETAS)
+    return Suite("eta-decay", grid.tasks, methods, seeds=grid.seeds,
+                 description="large etas that lose MountainCar's reward, decaying linearly instead")
+
+
 #: name -> suite
-SUITES: dict[str, Suite] = {s.name: s for s in (_vime_paper(), _vime_sparse_v0(), _quick(), _eta_grid())}
+SUITES: dict[str, Suite] = {
+    s.name: s for s in (_vime_paper(), _vime_sparse_v0(), _quick(), _eta_grid(), _eta_decay())
+}
 
 
 def get_suite(name: str | Suite) -> Suite:

@@ -73,3 +73,14 @@ def test_an_incomplete_grid_is_refused_unless_partial(tmp_path):
     with pytest.raises(ValueError, match=unfinished):
         choose(tmp_path)
     assert choose(tmp_path, partial=True)["icm"]["eta"] == 1e-4
+
+
+def test_the_decay_check_pairs_with_the_grid():
+    grid = {(j.method, j.seed): j for j in expand("eta-grid")}
+    decay = expand("eta-decay")
+    assert len(decay) == 4 * 3
+    for job in decay:
+        twin = grid[(job.method.removesuffix("-linear"), job.seed)]  # the constant-eta run of the grid
+        assert job.settings["eta_schedule"] == "linear" and "eta_schedule" not in twin.settings
+        assert {k: v for k, v in job.settings.items() if k != "eta_schedule"} == twin.settings
+        assert (job.env_id, job.total_timesteps, job.bonus) == (twin.env_id, twin.total_timesteps, twin.bonus)

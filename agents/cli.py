@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from rich.console import Console
@@ -18,7 +19,8 @@ BonusName = Literal[("none", *BONUSES)]  # type: ignore[valid-type]
 
 @dataclass
 class TrainArgs:
-    """Train an SB3 agent on a gymnasium task with an exploration bonus, and save it."""
+    """Train an SB3 agent on a gymnasium task with an exploration bonus, and save it (its final metrics in
+    metrics.json)."""
 
     env: str = "SparseMountainCar-v0"
     """Gymnasium environment id (the toolkit's sparse tasks are registered by `import envs`)."""
@@ -107,6 +109,7 @@ def train(args: TrainArgs) -> dict:
         bootstrap_horizon=args.bootstrap_horizon, callback_kwargs=callback_kwargs,
         value_baseline=args.value_baseline,
     )  # fmt: skip
+    (Path(args.out) / "metrics.json").write_text(json.dumps(metrics, indent=2))
     _print_metrics(f"{args.algo} + {args.bonus} on {args.env}", metrics)
     return metrics
 

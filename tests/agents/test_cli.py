@@ -98,3 +98,5 @@ def test_the_papers_protocol_flags_reach_the_run(tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["bootstrap_horizon"] is False and config["value_baseline"] == "linear_feature"
     assert config["callback_kwargs"] == {"value_targets": "extrinsic"}
+    metrics = json.loads((out / "metrics.json").read_text())  # the run's final metrics, kept
+    assert metrics["timesteps"] == 64 and metrics["success"] in (True, False)

@@ -78,7 +78,7 @@ def test_an_incomplete_grid_is_refused_unless_partial(tmp_path):
 def test_the_decay_check_pairs_with_the_grid():
     grid = {(j.method, j.seed): j for j in expand("eta-grid")}
     decay = expand("eta-decay")
-    assert len(decay) == 4 * 3
+    assert len(decay) == 5 * 3
     for job in decay:
         twin = grid[(job.method.removesuffix("-linear"), job.seed)]  # the constant-eta run of the grid
         assert job.settings["eta_schedule"] == "linear" and "eta_schedule" not in twin.settings

@@ -178,8 +178,8 @@ def rollout_end_values(model: OnPolicyAlgorithm) -> tuple[torch.Tensor, np.ndarr
     ``_last_lstm_states``): the one place that reads SB3's internals (:func:`check_same_returns` and a test
     fail if they change).
     """
-    dones = model._last_episode_starts
-    obs = obs_as_tensor(model._last_obs, model.device)
+    last_obs, dones = rollout_end_state(model)
+    obs = obs_as_tensor(last_obs, model.device)
     with torch.no_grad():
         if isinstance(model.policy, RecurrentActorCriticPolicy):
             starts = torch.tensor(dones, dtype=torch.float32, device=model.device)
@@ -187,6 +187,12 @@ def rollout_end_values(model: OnPolicyAlgorithm) -> tuple[torch.Tensor, np.ndarr
         else:
             values = model.policy.predict_values(obs)
     return values, dones
+
+
+def rollout_end_state(model: OnPolicyAlgorithm) -> tuple[np.ndarray, np.ndarray]:
+    """The observation after a rollout's last step and that step's dones, ``(n_envs, ...)`` and ``(n_envs,)``
+    (SB3's ``_last_obs`` and ``_last_episode_starts``; read here only, see :func:`rollout_end_values`)."""
+    return np.asarray(model._last_obs), np.asarray(model._last_episode_starts, dtype=bool)
 
 
 def check_same_returns(

@@ -29,6 +29,8 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 
+from agents.callback import rollout_end_state
+
 #: rllab's ridge coefficient
 REG_COEFF = 1e-5
 
@@ -60,10 +62,20 @@ class LinearFeatureBaseline:
         return self.features(obs, t) @ self.coeffs
 
     def fit(self, obs: np.ndarray, t: np.ndarray, returns: np.ndarray) -> None:
-        """Refit on observed discounted returns (the ridge solution of the normal equations)."""
+        """Refit on observed discounted returns (the ridge solution of the normal equations).
+
+        Raises:
+            ValueError: ``obs``, ``t`` and ``returns`` of different lengths, or non-finite returns.
+        """
+        returns = np.asarray(returns, dtype=np.float64).reshape(-1)
+        if not len(obs) == len(t) == len(returns):
+            raise ValueError(f"obs, t and returns must have one row per step, got {len(obs)}, {len(t)} and "
+                             f"{len(returns)}")
+        if not np.all(np.isfinite(returns)):
+            raise ValueError("returns must be finite; got NaN or inf (a reward of the environment?)")
         phi = self.features(obs, t)
         gram = phi.T @ phi + self.reg_coeff * np.identity(phi.shape[1])
-        self.coeffs = np.linalg.lstsq(gram, phi.T @ np.asarray(returns, dtype=np.float64), rcond=None)[0]
+        self.coeffs = np.linalg.lstsq(gram, phi.T @ returns, rcond=None)[0]
 
     def state_dict(self) -> dict[str, torch.Tensor | None]:
         return {"coeffs": None if self.coeffs is None else torch.as_tensor(self.coeffs)}
@@ -149,8 +161,8 @@ class LinearBaselineCallback(BaseCallback):
         self._carry = t_next
         obs = buffer.observations.reshape(n_steps * n_envs, -1)
         values = self.baseline.predict(obs, t.reshape(-1)).reshape(n_steps, n_envs)
-        last_dones = np.asarray(self.model._last_episode_starts, dtype=bool)
-        last_values = self.baseline.predict(np.asarray(self.model._last_obs).reshape(n_envs, -1), t_next)
+        last_obs, last_dones = rollout_end_state(self.model)
+        last_values = self.baseline.predict(last_obs.reshape(n_envs, -1), t_next)
         buffer.values[:] = values
         buffer.compute_returns_and_advantage(torch.as_tensor(last_values), last_dones)
         returns = discounted_returns(np.stack(self._rewards), buffer.episode_starts, last_values, last_dones,

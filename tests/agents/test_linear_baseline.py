@@ -37,6 +37,10 @@ def test_features_and_an_exact_fit():
     np.testing.assert_allclose(baseline.coeffs, w, rtol=1e-6, atol=1e-8)
     with pytest.raises(ValueError, match="reg_coeff must be a finite number >= 0"):
         LinearFeatureBaseline(-1.0)
+    with pytest.raises(ValueError, match="one row per step, got 200, 199 and 200"):
+        baseline.fit(obs, t[:-1], np.zeros(200))
+    with pytest.raises(ValueError, match="returns must be finite"):
+        baseline.fit(obs, t, np.full(200, np.nan))
 
 
 def test_step_indices_and_returns_across_rollouts_by_hand():

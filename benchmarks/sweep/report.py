@@ -11,8 +11,10 @@ of an interrupted run never enters a number or a plot. Per task and method:
 * ``n_seeds``: finished runs (also ``n_success`` and the ``seeds`` themselves);
 * ``n_found``, ``n_holding``, ``steps_to_first_success_censored_median`` (a seed that never found the reward
   counts as its budget) and, against the ``none`` baseline of the same task, ``p_found``, ``p_holding``
-  (two-sided Fisher exact) and ``p_final_return`` (two-sided Mann-Whitney U): see
-  :mod:`benchmarks.sweep.stats`.
+  (two-sided Fisher exact), ``p_final_return`` and ``p_steps`` (two-sided Mann-Whitney U): see
+  :mod:`benchmarks.sweep.stats`;
+* ``vs_vime``: the same four p-values of every other bonus against ``vime`` on the same task (the
+  comparison of bonuses asks whether VIME finds the reward sooner and holds it more often than each).
 
 The plots are drawn by :mod:`benchmarks.sweep.figures`.
 """
@@ -45,6 +47,8 @@ logger = logging.getLogger(__name__)
 PREFERRED_ORDER = ("none", "vime", "vime-latent")
 #: the method every other one is tested against
 BASELINE = "none"
+#: the method every other bonus is also tested against
+REFERENCE = "vime"
 
 
 def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
@@ -70,7 +74,8 @@ def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
         raise ValueError(f"smooth must be >= 1 and grid_points >= 2, got smooth={smooth}, "
                          f"grid_points={grid_points}")
     groups = group_runs(readable_runs(out), registered_method_order())
-    summary = {task: {method: summarize(records, methods.get(BASELINE) if method != BASELINE else None)
+    summary = {task: {method: summarize(records, _against(methods, BASELINE, method),
+                                        _against(methods, REFERENCE, method))
                       for method, records in methods.items()}
                for task, methods in groups.items()}
     atomic_write(out / "summary.json", json.dumps(summary, indent=2).encode())
@@ -82,6 +87,11 @@ def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
             figures[task] += plot_visitation(out, task, methods)
     atomic_write(out / "report.md", markdown(out, summary, figures, failed_runs(out)).encode())
     return summary
+
+
+def _against(methods: dict[str, list], name: str, method: str) -> list | None:
+    """The runs ``method`` is tested against: ``name``'s, unless ``method`` is the baseline or ``name``."""
+    return methods.get(name) if method not in (BASELINE, name) else None
 
 
 def readable_runs(out: Path) -> dict[str, dict[str, Any]]:
@@ -115,9 +125,10 @@ def group_runs(records: dict[str, dict[str, Any]], method_order: list[str] | Non
             for task, methods in sorted(groups.items())}
 
 
-def summarize(records: list[dict[str, Any]], baseline: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def summarize(records: list[dict[str, Any]], baseline: list[dict[str, Any]] | None = None,
+              reference: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The summary metrics of one (task, method) over its runs, with p-values against ``baseline``'s runs
-    when given (see the module docstring)."""
+    and (under ``vs_vime``) against ``reference``'s when given (see the module docstring)."""
     metrics = [r["metrics"] for r in records]
     successes = [bool(m.get("success")) for m in metrics]
     returns = np.array([_number(m.get("final_return")) for m in metrics], dtype=float)
@@ -136,6 +147,7 @@ def summarize(records: list[dict[str, Any]], baseline: list[dict[str, Any]] | No
         "seeds": [r["job"]["seed"] for r in records],
         **exploration_summary(records),
         **(against_baseline(records, baseline) if baseline else {}),
+        **({"vs_vime": against_baseline(records, reference)} if reference else {}),
     }
 
 
@@ -176,22 +188,22 @@ def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
               f"{HOLDING_RATE:g} over the last 10% of episodes. Median steps to the first reward: over all "
               "seeds, one that never found it counting as its budget (in brackets: over the seeds that "
               f"found it). p: against `{BASELINE}`, two-sided (Fisher exact for seed counts, Mann-Whitney U "
-              f"for final returns); * marks p < {ALPHA:g}.", ""]
+              f"for final returns and steps to the first reward); * marks p < {ALPHA:g}.", ""]
     for task, methods in summary.items():
         lines += [f"## {task}", "",
                   "| method | seeds finding it | seeds holding it | final return | median steps to first "
-                  "reward | p (finding, holding, return) |",
+                  "reward | p (finding, holding, return, steps) |",
                   "| --- | --- | --- | --- | --- | --- |"]
         for method, entry in methods.items():
             n = entry["n_seeds"]
             final = f"{_fmt(entry['final_return_mean'])} ± {_fmt(entry['final_return_sem'])}"
             steps = (f"{_fmt(entry['steps_to_first_success_censored_median'], '.0f')} "
                      f"({_fmt(entry['steps_to_first_success_median'], '.0f')})")
-            tests = ", ".join(_p(entry.get(k)) for k in ("p_found", "p_holding", "p_final_return"))
             seeds = f"{entry['n_found']}/{n} | {entry['n_holding']}/{n}"
-            tests = tests if "p_found" in entry else "–"
+            tests = _tests(entry) if "p_found" in entry else "–"
             lines.append(f"| {method} | {seeds} | {final} | {steps} | {tests} |")
         lines.append("")
+        lines += _against_reference(methods)
         lines += [f"![{name}]({name})" for name in figures.get(task, [])]
         lines.append("")
     notes = out / "notes.md"  # hand-written: targets missed and what was tried (never generated)
@@ -203,6 +215,28 @@ def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
                   for run_id, text in failures.items()]
         lines.append("")
     return "\n".join(lines)
+
+
+def _against_reference(methods: dict[str, Any]) -> list[str]:
+    """The table of every other bonus against ``vime`` on one task (none when there is nothing to compare)."""
+    if REFERENCE not in methods or not any("vs_vime" in entry for entry in methods.values()):
+        return []
+    ref = methods[REFERENCE]
+    lines = [f"Against `{REFERENCE}` (same tests; holding and median steps as `method` / `{REFERENCE}`):", "",
+             "| method | seeds holding it | median steps to first reward "
+             "| p (finding, holding, return, steps) |",
+             "| --- | --- | --- | --- |"]
+    for method, entry in methods.items():
+        if "vs_vime" in entry:
+            holding = f"{entry['n_holding']}/{entry['n_seeds']} / {ref['n_holding']}/{ref['n_seeds']}"
+            steps = (f"{_fmt(entry['steps_to_first_success_censored_median'], '.0f')} / "
+                     f"{_fmt(ref['steps_to_first_success_censored_median'], '.0f')}")
+            lines.append(f"| {method} | {holding} | {steps} | {_tests(entry['vs_vime'])} |")
+    return [*lines, ""]
+
+
+def _tests(p_values: dict[str, Any]) -> str:
+    return ", ".join(_p(p_values.get(k)) for k in ("p_found", "p_holding", "p_final_return", "p_steps"))
 
 
 def _p(value: float | None) -> str:

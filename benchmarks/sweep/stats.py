@@ -10,11 +10,11 @@ Per (task, method), over its seeds' finished runs (``result.json`` metrics of
   counting as its full budget (so the median does not improve by dropping the seeds that fail);
 * :func:`found_fraction`: the fraction of seeds that have found the reward by each step.
 
-Significance against the no-bonus baseline: two-sided Fisher exact tests on the counts of seeds finding and
-holding the reward, and a two-sided Mann-Whitney U test on the final returns, its p-value (twice the
-smaller tail) from the exact permutation distribution (ties included: sparse-task returns tie often, and
-the normal approximation errs at these sample sizes) up to :data:`EXACT_PERMUTATIONS` splits, else from
-10,000 random ones.
+Significance against the no-bonus baseline (and of every other bonus against VIME): two-sided Fisher exact
+tests on the counts of seeds finding and holding the reward, and two-sided Mann-Whitney U tests on the final
+returns and on the (censored) steps to the first reward, their p-values (twice the smaller tail) from the
+exact permutation distribution (ties included: sparse-task returns tie often, and the normal approximation
+errs at these sample sizes) up to :data:`EXACT_PERMUTATIONS` splits, else from 10,000 random ones.
 """
 
 from __future__ import annotations
@@ -99,11 +99,15 @@ def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
 
 def against_baseline(records: Sequence[dict[str, Any]], baseline: Sequence[dict[str, Any]]
                      ) -> dict[str, float]:
-    """p-values of one method against the baseline's runs: ``p_found``, ``p_holding``, ``p_final_return``."""
+    """p-values of one method against another's runs (two-sided): ``p_found``, ``p_holding`` (Fisher exact),
+    ``p_final_return`` and ``p_steps`` (Mann-Whitney U on the final returns and on the steps to the first
+    reward, a seed that never found it counting as its budget)."""
     mine, theirs = exploration_summary(records), exploration_summary(baseline)
     returns = [[r["metrics"].get("final_return", math.nan) for r in group] for group in (records, baseline)]
     return {
         "p_found": fisher_p(mine["n_found"], len(records), theirs["n_found"], len(baseline)),
         "p_holding": fisher_p(mine["n_holding"], len(records), theirs["n_holding"], len(baseline)),
         "p_final_return": mann_whitney_p(*returns),
+        "p_steps": mann_whitney_p([first_success_steps(r) for r in records],
+                                  [first_success_steps(r) for r in baseline]),
     }

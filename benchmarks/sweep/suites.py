@@ -17,6 +17,7 @@ Registered suites (:data:`SUITES`, :func:`get_suite`):
 | ``vime-paper`` | the paper's sparse MountainCar, CartPoleSwingup, HalfCheetah (-v1), TRPO | none, vime | 5 |
 | ``eta-grid`` | SparseMountainCar-v1, PPO, 300k steps | none; every bonus at eta 1e-4 ... 1 | 3 |
 | ``eta-decay`` | as ``eta-grid`` | five (bonus, eta) pairs that lose the reward, eta decaying to 0 | 3 |
+| ``ppo-budget`` | SparseCartPoleSwingup-v1 (5M), SparseHalfCheetah-v1 (10M), PPO | none, vime | seed 0 |
 | ``vime-sparse-v0`` | the four easier ``-v0`` tasks, PPO | none, vime, rnd, icm, disagreement, simhash | 5 |
 | ``quick`` | SparseMountainCar-v1, PPO, 100k steps | none, vime | 2 |
 | ``vime-pixels`` | pixel SparseMountainCar, MiniGrid DoorKey | none, vime-latent, rnd | 3 |
@@ -370,9 +371,29 @@ def _eta_decay() -> Suite:
                  description="large etas that lose MountainCar's reward, decaying linearly instead")
 
 
+#: (env_id, budget, PPO kwargs per environment) of the budget pilot: budgets well past the paper's TRPO ones
+#: in PPO updates (the paper: 1,000 iterations of 5,000 steps on the classic tasks, 5,000 on HalfCheetah)
+BUDGET_PILOT_TASKS = (
+    ("SparseCartPoleSwingup-v1", 5_000_000, PPO_CLASSIC_PER_ENV),
+    ("SparseHalfCheetah-v1", 10_000_000, PPO_CHEETAH_PER_ENV),
+)
+
+
+def _ppo_budget() -> Suite:
+    """How long PPO needs on the paper's CartPoleSwingup and HalfCheetah before its learning curves flatten:
+    one seed of no bonus and VIME (eta 1e-3, its default) with 10 environments of 500 steps per update, the
+    settings the comparison of bonuses (``vime-sparse``) uses there. Seed 0 only, outside the comparison's
+    seeds, so its budgets are not read off the runs they score."""
+    tasks = tuple(TaskSpec(env_id, "ppo", steps, n_envs=10, algo_kwargs=kwargs)
+                  for env_id, steps, kwargs in BUDGET_PILOT_TASKS)
+    methods = (MethodSpec("none", "none"), MethodSpec("vime", "vime", eta=1e-3))
+    return Suite("ppo-budget", tasks, methods, seeds=(0,),
+                 description="budget pilot: PPO, no bonus and VIME, CartPoleSwingup-v1 and HalfCheetah-v1")
+
+
 #: name -> suite
 SUITES: dict[str, Suite] = {
-    s.name: s for s in (_vime_paper(), _vime_sparse_v0(), _quick(), _eta_grid(), _eta_decay())
+    s.name: s for s in (_vime_paper(), _vime_sparse_v0(), _quick(), _eta_grid(), _eta_decay(), _ppo_budget())
 }
 
 

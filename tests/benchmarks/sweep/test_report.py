@@ -1,5 +1,6 @@
 """The report on hand-made run directories, against hand-computed numbers."""
 
+import itertools
 import json
 import math
 
@@ -88,13 +89,41 @@ def test_report_markdown_and_plots(sweep):
     text = (sweep / "report.md").read_text()
     assert "| none | 1/3 | 0/3 | 0.1 ± 0.1 | 5000 (4000) | – |" in text
     # returns 1, 2, 3, 6 all above 0, 0, 0.3: the most extreme of C(7, 3) = 35 splits, two-sided p = 2 / 35
-    assert "| vime | 3/4 | 2/4 | 3 ± 1.08 | 2500 (2000) | 0.486, 0.429, 0.0571 |" in text
+    # steps (never = 5000): vime 1000, 3000, 5000, 2000 against 5000, 5000, 4000, by brute force over splits
+    p_steps = brute_force_mann_whitney_p([1000, 3000, 5000, 2000], [5000, 5000, 4000])
+    assert f"| vime | 3/4 | 2/4 | 3 ± 1.08 | 2500 (2000) | 0.486, 0.429, 0.0571, {p_steps:.3g} |" in text
+    assert "Against `vime`" not in text  # no other bonus
     assert "`SparseMountainCar-v0/vime/seed6`: ValueError: boom" in text
     for name in ("curves_SparseMountainCar-v0.png", "curves_SparseHalfCheetah-v0.png",
                  "visitation_SparseMountainCar-v0.png"):
         assert (sweep / name).read_bytes()[:8] == PNG_MAGIC and f"({name})" in text
     assert not (sweep / "visitation_SparseHalfCheetah-v0.png").exists()  # no visitation.npz there
     assert "## Notes" not in text
+
+
+def brute_force_mann_whitney_p(a, b):
+    """Two-sided p of the rank-sum of ``a`` (mid-ranks for ties) over every split of the pooled sample."""
+    pooled = np.array(a + b, dtype=float)
+    ranks = np.array([(pooled < v).sum() + ((pooled == v).sum() + 1) / 2 for v in pooled])
+    observed = ranks[: len(a)].sum()
+    sums = np.array([ranks[list(idx)].sum() for idx in itertools.combinations(range(len(pooled)), len(a))])
+    return min(1.0, 2 * min((sums <= observed + 1e-9).mean(), (sums >= observed - 1e-9).mean()))
+
+
+def test_every_bonus_is_tested_against_vime(tmp_path):
+    car = "SparseMountainCar-v1"
+    for seed in (0, 1):
+        make_run(tmp_path, car, "none", seed, 0.0, False, None)
+        make_run(tmp_path, car, "vime", seed, 1.0 + seed, True, 1000 * (seed + 1), last=1.0)
+        make_run(tmp_path, car, "rnd", seed, 0.0, False, None)
+    summary = report(tmp_path, plots=False)[car]
+    # 0 of 2 against 2 of 2 seeds: the tables k = 0, 1, 2 have probabilities 1/6, 4/6, 1/6, so p = 2/6; and
+    # complete separation of two pairs of values (steps 5000, 5000 against 1000, 2000): 2 of C(4, 2) splits
+    assert summary["rnd"]["vs_vime"] == pytest.approx(
+        {"p_found": 1 / 3, "p_holding": 1 / 3, "p_final_return": 1 / 3, "p_steps": 1 / 3})
+    assert "vs_vime" not in summary["none"] and "vs_vime" not in summary["vime"]
+    text = (tmp_path / "report.md").read_text()
+    assert "| rnd | 0/2 / 2/2 | 5000 / 1500 | 0.333, 0.333, 0.333, 0.333 |" in text
 
 
 def test_hand_written_notes_are_appended(sweep):

@@ -7,7 +7,8 @@ from benchmarks.sweep.suites import SUITES, MethodSpec, Suite, TaskSpec, get_sui
 
 
 def test_unknown_suite_lists_the_known_ones():
-    known = r"\['eta-decay', 'eta-grid', 'quick', 'vime-paper', 'vime-pixels', 'vime-sparse-v0'\]"
+    known = (r"\['eta-decay', 'eta-grid', 'ppo-budget', 'quick', 'vime-paper', 'vime-pixels', "
+             r"'vime-sparse-v0'\]")
     with pytest.raises(ValueError, match=r"unknown suite 'nope'.*" + known):
         get_suite("nope")
     with pytest.raises(ValueError, match="unknown suite"):

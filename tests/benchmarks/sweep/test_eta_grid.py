@@ -4,6 +4,9 @@ import json
 
 import pytest
 
+from benchmarks.sweep.eta_decay import Args as EtaDecayArgs
+from benchmarks.sweep.eta_decay import main as eta_decay_main
+from benchmarks.sweep.eta_decay import pair_runs, sign_test_p
 from benchmarks.sweep.eta_grid import choose, markdown
 from benchmarks.sweep.jobs import expand
 from benchmarks.sweep.suites import ETA_GRID, grid_method
@@ -84,3 +87,46 @@ def test_the_decay_check_pairs_with_the_grid():
         assert job.settings["eta_schedule"] == "linear" and "eta_schedule" not in twin.settings
         assert {k: v for k, v in job.settings.items() if k != "eta_schedule"} == twin.settings
         assert (job.env_id, job.total_timesteps, job.bonus) == (twin.env_id, twin.total_timesteps, twin.bonus)
+
+
+def write_decay_run(out, bonus, eta, seed, steps, last):
+    write_run(out, bonus, eta, seed, steps, last, last)
+    constant = out / "runs" / "SparseMountainCar-v1" / grid_method(bonus, eta)
+    linear = constant.with_name(constant.name + "-linear")
+    linear.mkdir(exist_ok=True)
+    (constant / f"seed{seed}").rename(linear / f"seed{seed}")
+    record = json.loads((linear / f"seed{seed}" / "result.json").read_text())
+    record["job"]["method"] += "-linear"
+    (linear / f"seed{seed}" / "result.json").write_text(json.dumps(record))
+
+
+def test_exact_sign_test_by_hand():
+    # 5 discordant pairs split 5-0: 2 * (1/2)^5; 4-1: 2 * (1 + 5) / 32; 1-1: the whole distribution
+    assert sign_test_p(5, 0) == pytest.approx(2 / 32)
+    assert sign_test_p(1, 4) == pytest.approx(12 / 32)
+    assert sign_test_p(1, 1) == 1.0 and sign_test_p(0, 0) == 1.0
+    with pytest.raises(ValueError, match=">= 0"):
+        sign_test_p(-1, 2)
+
+
+def test_decay_runs_pair_with_their_constant_twins(tmp_path):
+    grid, decay = tmp_path / "grid", tmp_path / "decay"
+    # constant eta: found in all 3 seeds, held in seed 0 only; linear: found in seeds 0, 1, held in both
+    for seed, last in enumerate([1.0, 0.0, 0.2]):
+        write_run(grid, "icm", 1.0, seed, 100 + seed, last, last)
+    for seed, (steps, last) in enumerate([(90, 1.0), (120, 0.9), (None, 0.0)]):
+        write_decay_run(decay, "icm", 1.0, seed, steps, last)
+    write_decay_run(decay, "vime", 0.1, 0, 50, 1.0)  # no twin in the grid: left out
+    result = eta_decay_main(EtaDecayArgs(decay=str(decay), grid=str(grid)))
+    icm = result["icm-eta1"]
+    assert icm["seeds"] == [0, 1, 2]
+    assert icm["constant"] == {"n_found": 3, "n_holding": 1, "steps_median": 101.0}
+    # seed 2 never found it: it counts as the 300-step budget; median of 90, 120, 300
+    assert icm["linear"] == {"n_found": 2, "n_holding": 2, "steps_median": 120.0}
+    # discordant seeds: seed 1 held only with the decaying eta; no seed only with the constant one
+    assert (icm["holding_only_linear"], icm["holding_only_constant"], icm["p_holding"]) == (1, 0, 1.0)
+    assert set(result) == {"icm-eta1", "all pairs"}
+    assert "| icm-eta1 | 3 | 3/3 / 2/3 | 1/3 / 2/3 | 101 / 120 | 1 |" in (decay / "eta_decay.md").read_text()
+    assert json.loads((decay / "eta_decay.json").read_text()) == result
+    with pytest.raises(FileNotFoundError, match="no finished"):
+        pair_runs(grid, grid)

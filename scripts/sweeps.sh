@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The long CPU sweeps behind the README's results, in the order they run on a 2-core machine. Each command
+# skips finished runs and resumes unfinished ones from their checkpoints, so rerunning this script (e.g. at
+# the start of each session, in the background) continues where the last one stopped:
+#
+#   nohup bash scripts/sweeps.sh > logs/sweeps.log 2>&1 &
+#
+# Stop it with:  pkill -TERM -f scripts/sweeps.sh; pkill -TERM -f "curiosity bench run"
+# Results land in benchmarks/results/<suite>/; commit them (and `git add -f` their .checkpoints/ to carry
+# unfinished runs to another machine), then write each report with `curiosity bench report <dir>`.
+set -uo pipefail  # a suite with a failed run (named in its report) does not stop the next
+cd "$(dirname "$0")/.."
+export MUJOCO_GL=egl
+run() { .venv/bin/curiosity bench run "$1" --jobs 2 --no-progress --out "benchmarks/results/$1" "${@:2}"; }
+
+run eta-grid                  # one eta per bonus (then: python -m benchmarks.sweep.eta_grid)
+run eta-decay                 # decaying against constant eta (then: python -m benchmarks.sweep.eta_decay)
+run ppo-budget                # how long PPO needs on CartPoleSwingup-v1 and HalfCheetah-v1
+run vime-paper --seeds 5      # the paper's protocol, TRPO, about 18 CPU-hours

@@ -14,7 +14,9 @@ of an interrupted run never enters a number or a plot. Per task and method:
   (two-sided Fisher exact), ``p_final_return`` and ``p_steps`` (two-sided Mann-Whitney U): see
   :mod:`benchmarks.sweep.stats`;
 * ``vs_vime``: the same four p-values of every other bonus against ``vime`` on the same task (the
-  comparison of bonuses asks whether VIME finds the reward sooner and holds it more often than each).
+  comparison of bonuses asks whether VIME finds the reward sooner and holds it more often than each);
+* ``separation``: ``[start, end)`` steps at which the method has found the reward in at least 80% of its
+  seeds and ``none`` in at most 20% (``null``: at no budget), the VIME paper's claim per task.
 
 The plots are drawn by :mod:`benchmarks.sweep.figures`.
 """
@@ -36,8 +38,10 @@ from benchmarks.sweep.results import atomic_write, failed_runs, finished_runs
 from benchmarks.sweep.stats import (
     ALPHA,
     HOLDING_RATE,
+    SEPARATION,
     against_baseline,
     exploration_summary,
+    separation,
 )
 from benchmarks.sweep.suites import SUITES
 
@@ -147,8 +151,13 @@ def summarize(records: list[dict[str, Any]], baseline: list[dict[str, Any]] | No
         "seeds": [r["job"]["seed"] for r in records],
         **exploration_summary(records),
         **(against_baseline(records, baseline) if baseline else {}),
+        **({"separation": _as_list(separation(records, baseline))} if baseline else {}),
         **({"vs_vime": against_baseline(records, reference)} if reference else {}),
     }
+
+
+def _as_list(window: tuple[float, float] | None) -> list[float] | None:
+    return None if window is None else list(window)  # as it reads back from summary.json
 
 
 def _number(value: Any) -> float:
@@ -203,6 +212,7 @@ def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
             tests = _tests(entry) if "p_found" in entry else "–"
             lines.append(f"| {method} | {seeds} | {final} | {steps} | {tests} |")
         lines.append("")
+        lines += _separations(methods)
         lines += _against_reference(methods)
         lines += [f"![{name}]({name})" for name in figures.get(task, [])]
         lines.append("")
@@ -215,6 +225,21 @@ def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
                   for run_id, text in failures.items()]
         lines.append("")
     return "\n".join(lines)
+
+
+def _separations(methods: dict[str, Any]) -> list[str]:
+    """One line: per method, the steps at which it has found the reward in most seeds, the baseline in few."""
+    found, baseline_found = SEPARATION
+    windows = [f"{method} {_window(entry['separation'])}" for method, entry in methods.items()
+               if "separation" in entry]
+    if not windows:
+        return []
+    return [f"Steps at which at least {found:.0%} of a method's seeds have found the reward and at most "
+            f"{baseline_found:.0%} of `{BASELINE}`'s: " + "; ".join(windows) + ".", ""]
+
+
+def _window(window: list[float] | None) -> str:
+    return "never" if window is None else f"{window[0]:,.0f} to {window[1]:,.0f}"
 
 
 def _against_reference(methods: dict[str, Any]) -> list[str]:

@@ -8,7 +8,9 @@ Per (task, method), over its seeds' finished runs (``result.json`` metrics of
   the run's episodes) of at least :data:`HOLDING_RATE`;
 * ``steps_to_first_success_censored_median``: median steps to the first reward, a seed that never found it
   counting as its full budget (so the median does not improve by dropping the seeds that fail);
-* :func:`found_fraction`: the fraction of seeds that have found the reward by each step.
+* :func:`found_fraction`: the fraction of seeds that have found the reward by each step;
+* :func:`separation`: the steps at which a method has found the reward in at least 80% of its seeds and the
+  baseline in at most 20% (the VIME paper's claim in a form that does not depend on where a plot stops).
 
 Significance against the no-bonus baseline (and of every other bonus against VIME): two-sided Fisher exact
 tests on the counts of seeds finding and holding the reward, and two-sided Mann-Whitney U tests on the final
@@ -27,6 +29,9 @@ import numpy as np
 
 #: a seed holds the reward when at least this fraction of its last 10% of episodes succeed
 HOLDING_RATE = 0.5
+#: the VIME paper's claim as a separation of the found fractions: at some budget at least this fraction of a
+#: bonus's seeds have found the reward and at most this fraction of the no-bonus seeds have
+SEPARATION = (0.8, 0.2)
 #: differences are called significant below this p-value
 ALPHA = 0.05
 #: the Mann-Whitney p-value enumerates every split of the pooled sample up to this many
@@ -66,6 +71,26 @@ def found_fraction(records: Sequence[dict[str, Any]], grid: np.ndarray) -> np.nd
     if not records:
         return np.zeros_like(grid, dtype=float)
     return np.array([(found <= t).sum() / len(records) for t in grid], dtype=float)
+
+
+def separation(records: Sequence[dict[str, Any]], baseline: Sequence[dict[str, Any]],
+               found: float = SEPARATION[0], baseline_found: float = SEPARATION[1]
+               ) -> tuple[float, float] | None:
+    """The steps ``[start, end)`` at which at least ``found`` of ``records``' seeds have found the reward and
+    at most ``baseline_found`` of ``baseline``'s have (``end``: the budget if the baseline never passes it);
+    ``None`` if there are none. Both fractions only grow, so the steps form one interval."""
+    if not records or not baseline:
+        return None
+    mine = sorted(first_success_steps(r) for r in records if r["metrics"].get("success"))
+    needed = math.ceil(found * len(records) - 1e-9)  # seeds that must have found it
+    if needed > len(mine):
+        return None
+    start = mine[needed - 1] if needed else 0.0
+    theirs = sorted(first_success_steps(r) for r in baseline if r["metrics"].get("success"))
+    allowed = math.floor(baseline_found * len(baseline) + 1e-9)  # seeds that may have found it
+    budget = float(max(r["job"]["total_timesteps"] for r in baseline))
+    end = theirs[allowed] if allowed < len(theirs) else budget
+    return (start, end) if start < end else None
 
 
 def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:

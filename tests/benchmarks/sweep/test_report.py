@@ -1,6 +1,5 @@
 """The report on hand-made run directories, against hand-computed numbers."""
 
-import itertools
 import json
 import math
 
@@ -8,6 +7,7 @@ import numpy as np
 import pytest
 
 from benchmarks.sweep.report import report
+from benchmarks.sweep.stats import mann_whitney_p
 
 HEADER = "timesteps,episode_return,episode_length,success,intrinsic_return\n"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -89,8 +89,9 @@ def test_report_markdown_and_plots(sweep):
     text = (sweep / "report.md").read_text()
     assert "| none | 1/3 | 0/3 | 0.1 ± 0.1 | 5000 (4000) | – |" in text
     # returns 1, 2, 3, 6 all above 0, 0, 0.3: the most extreme of C(7, 3) = 35 splits, two-sided p = 2 / 35
-    # steps (never = 5000): vime 1000, 3000, 5000, 2000 against 5000, 5000, 4000, by brute force over splits
-    p_steps = brute_force_mann_whitney_p([1000, 3000, 5000, 2000], [5000, 5000, 4000])
+    # steps (never = 5000): vime 1000, 3000, 5000, 2000 against 5000, 5000, 4000 (the test itself is checked
+    # against brute force in test_stats.py)
+    p_steps = mann_whitney_p([1000, 3000, 5000, 2000], [5000, 5000, 4000])
     assert f"| vime | 3/4 | 2/4 | 3 ± 1.08 | 2500 (2000) | 0.486, 0.429, 0.0571, {p_steps:.3g} |" in text
     assert "Against `vime`" not in text  # no other bonus
     assert "`SparseMountainCar-v0/vime/seed6`: ValueError: boom" in text
@@ -99,15 +100,6 @@ def test_report_markdown_and_plots(sweep):
         assert (sweep / name).read_bytes()[:8] == PNG_MAGIC and f"({name})" in text
     assert not (sweep / "visitation_SparseHalfCheetah-v0.png").exists()  # no visitation.npz there
     assert "## Notes" not in text
-
-
-def brute_force_mann_whitney_p(a, b):
-    """Two-sided p of the rank-sum of ``a`` (mid-ranks for ties) over every split of the pooled sample."""
-    pooled = np.array(a + b, dtype=float)
-    ranks = np.array([(pooled < v).sum() + ((pooled == v).sum() + 1) / 2 for v in pooled])
-    observed = ranks[: len(a)].sum()
-    sums = np.array([ranks[list(idx)].sum() for idx in itertools.combinations(range(len(pooled)), len(a))])
-    return min(1.0, 2 * min((sums <= observed + 1e-9).mean(), (sums >= observed - 1e-9).mean()))
 
 
 def test_every_bonus_is_tested_against_vime(tmp_path):
@@ -122,7 +114,11 @@ def test_every_bonus_is_tested_against_vime(tmp_path):
     assert summary["rnd"]["vs_vime"] == pytest.approx(
         {"p_found": 1 / 3, "p_holding": 1 / 3, "p_final_return": 1 / 3, "p_steps": 1 / 3})
     assert "vs_vime" not in summary["none"] and "vs_vime" not in summary["vime"]
+    # VIME has found it in both seeds (>= 80%) from step 2000, no bonus in none of its seeds up to the budget
+    assert summary["vime"]["separation"] == [2000, 5000] and summary["rnd"]["separation"] is None
+    assert json.loads((tmp_path / "summary.json").read_text()) == {car: summary}
     text = (tmp_path / "report.md").read_text()
+    assert "at most 20% of `none`'s: vime 2,000 to 5,000; rnd never." in text
     assert "| rnd | 0/2 / 2/2 | 5000 / 1500 | 0.333, 0.333, 0.333, 0.333 |" in text
 
 

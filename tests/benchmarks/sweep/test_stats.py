@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.sweep.stats import fisher_p, found_fraction, mann_whitney_p
+from benchmarks.sweep.stats import fisher_p, found_fraction, mann_whitney_p, separation
 
 
 def brute_force_mann_whitney(a, b):
@@ -54,3 +54,30 @@ def test_found_fraction_steps_up_at_each_first_reward():
                 "job": {"total_timesteps": 100}} for s in (10, 50, None, 50)]
     np.testing.assert_array_equal(found_fraction(records, np.array([0, 10, 49, 50, 100])),
                                   [0, 0.25, 0.25, 0.75, 0.75])
+
+
+def _runs(first_steps, budget=100):
+    return [{"job": {"total_timesteps": budget},
+             "metrics": {"success": t is not None, "steps_to_first_success": t}} for t in first_steps]
+
+
+def brute_force_separation(mine, theirs, found=0.8, baseline_found=0.2, budget=100):
+    """Every integer step checked: the first and one past the last at which the fractions separate."""
+    def fraction(steps, t):
+        return sum(s is not None and s <= t for s in steps) / len(steps)
+
+    good = [t for t in range(budget + 1)
+            if fraction(mine, t) >= found - 1e-12 and fraction(theirs, t) <= baseline_found + 1e-12]
+    return None if not good else (good[0], good[-1] + 1 if good[-1] < budget else budget)
+
+
+@pytest.mark.parametrize(("mine", "theirs"), [
+    ([10, 20, 30, 40, 50], [None] * 5),  # 80% at 40; the baseline never finds it: up to the budget
+    ([10, 20, 30, 40, 50], [5, 60, None, None, None]),  # the baseline's second seed ends it at 60
+    ([10, 20, 30, 40, 50], [5, 35, None, None, None]),  # the baseline passes 20% before 80% is reached
+    ([10, 20, 30, None, None], [None] * 5),  # never 80%
+    ([3, 7, 9, 11, 12, 15, 80, None, None, None], [1, 2, 50, 90, None, None, None, None, None, None]),
+    ([1, 2, 3, 4], [None, None, None]),  # 3 baseline seeds: 20% allows none of them
+])
+def test_separation_matches_a_step_by_step_scan(mine, theirs):
+    assert separation(_runs(mine), _runs(theirs)) == brute_force_separation(mine, theirs)

@@ -13,7 +13,7 @@ rl_zoo3_utils = pytest.importorskip("rl_zoo3.utils", reason="rl_zoo3 is an optio
 HYPERPARAMS = Path(__file__).resolve().parents[2] / "agents" / "hyperparams" / "ppo.yml"
 
 
-@pytest.mark.parametrize("env_id", ["SparseMountainCar-v0", "SparseHalfCheetah-v0"])
+@pytest.mark.parametrize("env_id", ["SparseMountainCar-v0", "SparseMountainCar-v1", "SparseHalfCheetah-v0"])
 def test_zoo_file_wraps_the_env_and_adds_the_callback(env_id):
     hyperparams = yaml.safe_load(HYPERPARAMS.read_text())[env_id]
     assert hyperparams["policy"] == "MlpPolicy" and hyperparams["n_timesteps"] > 0

@@ -17,3 +17,4 @@ run eta-grid                  # one eta per bonus (then: python -m benchmarks.sw
 run eta-decay                 # decaying against constant eta (then: python -m benchmarks.sweep.eta_decay)
 run ppo-budget                # how long PPO needs on CartPoleSwingup-v1 and HalfCheetah-v1
 run vime-paper --seeds 5      # the paper's protocol, TRPO, about 18 CPU-hours
+run vime-sparse               # every bonus at its grid eta, held-out seeds 3-7

@@ -37,8 +37,8 @@ class BenchRun:
     """Run a benchmark suite (tasks x methods x seeds); rerun the same command to resume."""
 
     suite: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="SUITE")] = "quick"
-    """registered suite (vime-paper, vime-sparse-v0, eta-grid, eta-decay, ppo-budget, quick, vime-pixels) or
-    'package.module:NAME' of a Suite object"""
+    """a registered suite: vime-paper, vime-sparse, vime-sparse-v0, eta-grid, eta-decay, ppo-budget, quick,
+    vime-pixels; or 'package.module:NAME' of a Suite object"""
     seeds: int | None = None
     """number of seeds: the first N of the suite's seeds (0 .. N-1 for most suites; default: the suite's)"""
     out: Path | None = None

@@ -16,6 +16,7 @@ Registered suites (:data:`SUITES`, :func:`get_suite`):
 | --- | --- | --- | --- |
 | ``vime-paper`` | the paper's sparse MountainCar, CartPoleSwingup, HalfCheetah (-v1), TRPO | none, vime | 5 |
 | ``eta-grid`` | SparseMountainCar-v1, PPO, 300k steps | none; every bonus at eta 1e-4 ... 1 | 3 |
+| ``vime-sparse`` | SparseMountainCar-v1, PPO, 300k steps | none; every bonus at its grid eta | 3-7 |
 | ``eta-decay`` | as ``eta-grid`` | five (bonus, eta) pairs that lose the reward, eta decaying to 0 | 3 |
 | ``ppo-budget`` | SparseCartPoleSwingup-v1 (5M), SparseHalfCheetah-v1 (10M), PPO | none, vime | seed 0 |
 | ``vime-sparse-v0`` | the four easier ``-v0`` tasks, PPO | none, vime, rnd, icm, disagreement, simhash | 5 |
@@ -371,6 +372,26 @@ def _eta_decay() -> Suite:
                  description="large etas that lose MountainCar's reward, decaying linearly instead")
 
 
+#: each bonus's eta for the comparison, chosen by ``python -m benchmarks.sweep.eta_grid`` from the complete
+#: grid (``benchmarks/results/eta-grid/eta_choice.json``; a test keeps the two equal), fixed for every task
+CHOSEN_ETAS = {"vime": 1e-3, "rnd": 1.0, "icm": 1e-2, "disagreement": 1.0, "simhash": 1e-3, "e3b": 1e-3,
+               "re3": 0.1, "ride": 1e-2, "ngu": 1e-3}
+#: the comparison's seeds: held out from the eta choice, which saw seeds 0-2 of the same MountainCar runs
+COMPARISON_SEEDS = (3, 4, 5, 6, 7)
+
+
+def _vime_sparse() -> Suite:
+    """Every bonus on the paper's sparse tasks with PPO, each at its eta from the grid, on held-out seeds.
+
+    MountainCar runs the grid's protocol (the demo's PPO, one environment, 300k steps), so the choice and the
+    comparison differ only in their seeds. CartPoleSwingup and HalfCheetah join with the budgets the
+    ``ppo-budget`` pilot measures (10 environments of 500 steps per update, as ``vime-sparse-v0``).
+    """
+    methods = (MethodSpec("none", "none"), *(MethodSpec(b, b, eta=CHOSEN_ETAS[b]) for b in COMPARED_BONUSES))
+    return Suite("vime-sparse", _eta_grid().tasks, methods, seeds=COMPARISON_SEEDS,
+                 description="every bonus at its grid eta on the paper's MountainCar (PPO), held-out seeds")
+
+
 #: (env_id, budget, PPO kwargs per environment) of the budget pilot: budgets well past the paper's TRPO ones
 #: in PPO updates (the paper: 1,000 iterations of 5,000 steps on the classic tasks, 5,000 on HalfCheetah)
 BUDGET_PILOT_TASKS = (
@@ -393,7 +414,8 @@ def _ppo_budget() -> Suite:
 
 #: name -> suite
 SUITES: dict[str, Suite] = {
-    s.name: s for s in (_vime_paper(), _vime_sparse_v0(), _quick(), _eta_grid(), _eta_decay(), _ppo_budget())
+    s.name: s for s in (_vime_paper(), _vime_sparse_v0(), _quick(), _eta_grid(), _eta_decay(), _ppo_budget(),
+                        _vime_sparse())
 }
 
 

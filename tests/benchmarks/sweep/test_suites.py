@@ -1,5 +1,8 @@
 """Suites: registry, expansion into jobs with stable ids, settings merging, overrides."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from benchmarks.sweep.jobs import expand
@@ -8,7 +11,7 @@ from benchmarks.sweep.suites import SUITES, MethodSpec, Suite, TaskSpec, get_sui
 
 def test_unknown_suite_lists_the_known_ones():
     known = (r"\['eta-decay', 'eta-grid', 'ppo-budget', 'quick', 'vime-paper', 'vime-pixels', "
-             r"'vime-sparse-v0'\]")
+             r"'vime-sparse', 'vime-sparse-v0'\]")
     with pytest.raises(ValueError, match=r"unknown suite 'nope'.*" + known):
         get_suite("nope")
     with pytest.raises(ValueError, match="unknown suite"):
@@ -139,3 +142,19 @@ def test_invalid_specs_raise():
         TaskSpec("A-v0", total_timesteps=0)
     with pytest.raises(ValueError, match="MethodSpec name"):
         MethodSpec("a/b")
+
+
+def test_the_comparison_uses_the_grids_choice_on_held_out_seeds():
+    root = Path(__file__).resolve().parents[3]
+    choice = json.loads((root / "benchmarks/results/eta-grid/eta_choice.json").read_text())
+    jobs = expand("vime-sparse")
+    etas = {j.bonus: j.settings["eta"] for j in jobs if j.bonus != "none"}
+    assert etas == {bonus: entry["eta"] for bonus, entry in choice.items()}  # every bonus, as chosen
+    grid = {j.run_id.split("/")[0]: j for j in expand("eta-grid")}
+    for job in jobs:
+        twin = grid.get(job.env_id)
+        if twin is not None:  # the grid's task: the same protocol, only the seeds differ
+            assert (job.total_timesteps, job.settings["n_envs"], job.settings["algo_kwargs"]) == (
+                twin.total_timesteps, twin.settings["n_envs"], twin.settings["algo_kwargs"])
+    assert {j.seed for j in jobs} == {3, 4, 5, 6, 7}
+    assert not {j.seed for j in jobs} & {j.seed for j in expand("eta-grid")}

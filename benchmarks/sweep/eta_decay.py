@@ -25,10 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from benchmarks.sweep.results import atomic_write, finished_runs
-from benchmarks.sweep.stats import first_success_steps, holds_reward
+from benchmarks.sweep.stats import exploration_summary, holds_reward
 
 #: the method-name suffix of a decaying-eta run (``benchmarks.sweep.suites._eta_decay``)
 SUFFIX = "-linear"
@@ -78,9 +76,9 @@ def compare(pairs: list[tuple[dict, dict]]) -> dict[str, Any]:
     losses = sum(c and not d for c, d in holds)
 
     def side(records: list[dict]) -> dict[str, Any]:
-        return {"n_found": sum(bool(r["metrics"].get("success")) for r in records),
-                "n_holding": sum(map(holds_reward, records)),
-                "steps_median": float(np.median([first_success_steps(r) for r in records]))}
+        summary = exploration_summary(records)
+        return {"n_found": summary["n_found"], "n_holding": summary["n_holding"],
+                "steps_median": summary["steps_to_first_success_censored_median"]}
 
     return {"seeds": [c["job"]["seed"] for c in constant],
             "constant": side(constant), "linear": side(decaying),

@@ -78,7 +78,13 @@ def separation(records: Sequence[dict[str, Any]], baseline: Sequence[dict[str, A
                ) -> tuple[float, float] | None:
     """The steps ``[start, end)`` at which at least ``found`` of ``records``' seeds have found the reward and
     at most ``baseline_found`` of ``baseline``'s have (``end``: the budget if the baseline never passes it);
-    ``None`` if there are none. Both fractions only grow, so the steps form one interval."""
+    ``None`` if there are none. Both fractions only grow, so the steps form one interval.
+
+    Raises:
+        ValueError: ``found`` or ``baseline_found`` outside ``[0, 1]``.
+    """
+    if not (0.0 <= found <= 1.0 and 0.0 <= baseline_found <= 1.0):
+        raise ValueError(f"found and baseline_found are fractions in [0, 1], got {found}, {baseline_found}")
     if not records or not baseline:
         return None
     mine = sorted(first_success_steps(r) for r in records if r["metrics"].get("success"))

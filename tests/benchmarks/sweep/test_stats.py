@@ -81,3 +81,8 @@ def brute_force_separation(mine, theirs, found=0.8, baseline_found=0.2, budget=1
 ])
 def test_separation_matches_a_step_by_step_scan(mine, theirs):
     assert separation(_runs(mine), _runs(theirs)) == brute_force_separation(mine, theirs)
+
+
+def test_separation_rejects_fractions_outside_0_1():
+    with pytest.raises(ValueError, match=r"fractions in \[0, 1\], got 80, 0.2"):
+        separation(_runs([1]), _runs([None]), found=80)

@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 
 from benchmarks.sweep.jobs import expand
-from benchmarks.sweep.suites import SUITES, MethodSpec, Suite, TaskSpec, get_suite, merge_settings
+from benchmarks.sweep.suites import (
+    COMPARISON_BUDGETS,
+    SUITES,
+    MethodSpec,
+    Suite,
+    TaskSpec,
+    get_suite,
+    merge_settings,
+)
 
 
 def test_unknown_suite_lists_the_known_ones():
@@ -158,3 +166,15 @@ def test_the_comparison_uses_the_grids_choice_on_held_out_seeds():
                 twin.total_timesteps, twin.settings["n_envs"], twin.settings["algo_kwargs"])
     assert {j.seed for j in jobs} == {3, 4, 5, 6, 7}
     assert not {j.seed for j in jobs} & {j.seed for j in expand("eta-grid")}
+
+
+def test_the_comparison_runs_the_pilots_protocol_at_the_budgets_read_off_it():
+    root = Path(__file__).resolve().parents[3]
+    chosen = json.loads((root / "benchmarks/results/ppo-budget/budget.json").read_text())
+    pilot = {j.env_id: j for j in expand("ppo-budget")}
+    jobs = [j for j in expand("vime-sparse") if j.env_id in pilot]
+    assert {j.env_id for j in jobs} == set(COMPARISON_BUDGETS)
+    for job in jobs:
+        assert job.total_timesteps == chosen[job.env_id]["budget"]
+        assert (job.settings["n_envs"], job.settings["algo_kwargs"]) == (
+            pilot[job.env_id].settings["n_envs"], pilot[job.env_id].settings["algo_kwargs"])

@@ -21,6 +21,7 @@ errs at these sample sizes) up to :data:`EXACT_PERMUTATIONS` splits, else from 1
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -122,6 +123,13 @@ def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
         return 1.0
     from scipy import stats
 
+    if min(a.size, b.size) == 1:  # scipy's permutation test wants two values a sample: enumerate the splits
+        ranks = stats.rankdata(np.concatenate([a, b]))
+        sums = np.array([ranks[list(chosen)].sum() for chosen in itertools.combinations(range(ranks.size),
+                                                                                        a.size)])
+        observed = ranks[:a.size].sum()
+        tail = min(np.mean(sums <= observed + 1e-9), np.mean(sums >= observed - 1e-9))
+        return float(min(1.0, 2 * tail))
     splits = math.comb(a.size + b.size, a.size)
     method = stats.PermutationMethod(n_resamples=np.inf if splits <= EXACT_PERMUTATIONS else 10_000,
                                      rng=np.random.default_rng(0))

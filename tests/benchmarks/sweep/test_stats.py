@@ -31,6 +31,9 @@ def brute_force_mann_whitney(a, b):
     ([1.0, 2.0, 3.0, 6.0], [0.0, 0.0, 0.3]),
     ([0.0, 0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0, 0.0]),  # a sparse task: ties everywhere
     ([5.0, 1.0, 4.0, 2.0], [3.0, 2.0, 6.0, 0.5, 2.0]),
+    ([10.0], [1.0, 2.0, 3.0]),  # one seed a method (a pilot): scipy's permutation test refuses these
+    ([2.0], [2.0, 0.0, 5.0]),
+    ([0.0], [7.0]),
 ])
 def test_mann_whitney_matches_the_permutation_distribution(a, b):
     assert mann_whitney_p(a, b) == pytest.approx(brute_force_mann_whitney(a, b))

@@ -15,6 +15,7 @@ run() { .venv/bin/curiosity bench run "$1" --jobs 2 --no-progress --out "benchma
 
 run eta-grid                  # one eta per bonus (then: python -m benchmarks.sweep.eta_grid)
 run eta-decay                 # decaying against constant eta (then: python -m benchmarks.sweep.eta_decay)
-run ppo-budget                # how long PPO needs on CartPoleSwingup-v1 and HalfCheetah-v1
-run vime-sparse               # every bonus at its grid eta, held-out seeds 3-7 (MountainCar: 3.5 CPU-hours)
+run ppo-budget                # (then: python -m benchmarks.sweep.budget) -> suites.COMPARISON_BUDGETS
+run vime-sparse --tasks SparseMountainCar-v1  # every bonus at its grid eta, seeds 3-7: 3.5 CPU-hours
 run vime-paper --seeds 5      # the paper's protocol, TRPO, about 18 CPU-hours
+run vime-sparse               # ... and on CartPoleSwingup-v1 and HalfCheetah-v1, some 30+ CPU-hours

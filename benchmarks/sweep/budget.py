@@ -23,7 +23,6 @@ writes ``budget.json`` and ``budget.md`` into the pilot directory.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.sweep.figures import read_curve
-from benchmarks.sweep.results import atomic_write, finished_runs
+from benchmarks.sweep.results import finished_runs, write_analysis
 
 WINDOWS = 20
 PLATEAU_WINDOWS = 4  # the last 20% of the pilot
@@ -137,10 +136,7 @@ def main(args: Args | None = None) -> dict[str, Any]:
 
         args = tyro.cli(Args)
     result = analyse(args.pilot)
-    atomic_write(Path(args.pilot) / "budget.json", json.dumps(result, indent=2).encode())
-    text = markdown(result)
-    atomic_write(Path(args.pilot) / "budget.md", text.encode())
-    print(text)
+    write_analysis(args.pilot, "budget.json", result, "budget.md", markdown(result))
     return result
 
 

@@ -18,14 +18,13 @@ writes ``eta_decay.json`` and ``eta_decay.md`` into the decay directory.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.sweep.results import atomic_write, finished_runs
+from benchmarks.sweep.results import finished_runs, write_analysis
 from benchmarks.sweep.stats import exploration_summary, holds_reward
 
 #: the method-name suffix of a decaying-eta run (``benchmarks.sweep.suites._eta_decay``)
@@ -117,10 +116,7 @@ def main(args: Args | None = None) -> dict[str, Any]:
     pairs = pair_runs(args.decay, args.grid)
     result = {name: compare(found) for name, found in pairs.items()}
     result["all pairs"] = compare([pair for found in pairs.values() for pair in found])
-    atomic_write(Path(args.decay) / "eta_decay.json", json.dumps(result, indent=2).encode())
-    text = markdown(result)
-    atomic_write(Path(args.decay) / "eta_decay.md", text.encode())
-    print(text)
+    write_analysis(args.decay, "eta_decay.json", result, "eta_decay.md", markdown(result))
     return result
 
 

@@ -18,7 +18,6 @@ writes ``eta_choice.json`` (bonus -> chosen eta and every eta's scores) and ``et
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.sweep.results import atomic_write, finished_runs
+from benchmarks.sweep.results import finished_runs, write_analysis
 from benchmarks.sweep.stats import exploration_summary
 
 
@@ -118,10 +117,7 @@ def main(args: Args | None = None) -> dict[str, dict[str, Any]]:
     if args.partial:
         print(markdown(choice))
         return choice
-    atomic_write(Path(args.out) / "eta_choice.json", json.dumps(choice, indent=2).encode())
-    text = markdown(choice)
-    atomic_write(Path(args.out) / "eta_grid.md", text.encode())
-    print(text)
+    write_analysis(args.out, "eta_choice.json", choice, "eta_grid.md", markdown(choice))
     return choice
 
 

@@ -57,6 +57,14 @@ def failed_runs(out: str | Path) -> dict[str, str]:
     return failures
 
 
+def write_analysis(directory: str | Path, json_name: str, result: Any, markdown_name: str, text: str) -> None:
+    """Write an analysis of a sweep (``python -m benchmarks.sweep.<analysis>``) into ``directory``: its
+    result as JSON and its table as markdown, each atomically; print the table."""
+    atomic_write(Path(directory) / json_name, json.dumps(result, indent=2).encode())
+    atomic_write(Path(directory) / markdown_name, text.encode())
+    print(text)
+
+
 def checkpoint_dir(out: str | Path, job: Job) -> Path:
     """``OUT/.checkpoints/{env_id}/{method}/seed{n}``: where the run's mid-run checkpoint lives."""
     return Path(out) / CHECKPOINTS / job.run_id

@@ -3,7 +3,7 @@
 Layout of an output directory ``OUT``::
 
     OUT/command.txt                      the exact command line of the latest sweep
-    OUT/commands.log                     every sweep's time, working directory and command line
+    OUT/commands.log                     time, directory and command of every sweep that had runs to do
     OUT/suite.json                       the expanded jobs of every sweep (a rerun job: its latest spec)
     OUT/runs/{env_id}/{method}/seed{n}/  the job's files (curve.csv, visitation.npz, ...) and result.json
     OUT/.scratch/                        per-attempt scratch directories of the local backend
@@ -127,8 +127,9 @@ def run_suite(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with _sweep_lock(out):
-        _write_sweep_files(out, job_list, command)
         todo, skipped = _plan(out, job_list, redo_changed)
+        if todo:  # a rerun that finds everything finished changes no result: not one of the sweep's commands
+            _write_sweep_files(out, job_list, command)
         result = SweepResult(out, skipped=[j.run_id for j in skipped])
         if todo:
             capacity = (jobs or 1) if backend == "local" else (jobs or 0)

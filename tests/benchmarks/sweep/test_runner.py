@@ -162,3 +162,6 @@ def test_suite_json_keeps_the_jobs_of_earlier_sweeps(tmp_path, fake_log):
     assert [s["run_id"] for s in specs] == [f"{TASK}/none/seed0", f"{TASK}/vime/seed0", f"{TASK}/vime/seed1"]
     assert (out / "command.txt").read_text() == "second\n"  # the latest sweep's command only
     assert len((out / "commands.log").read_text().splitlines()) == 2
+    run_suite(fake_suite(seeds=2, methods=("vime",)), out, jobs=1, progress=False, command="third")
+    assert (out / "command.txt").read_text() == "second\n"  # nothing was left to run: not logged
+    assert len((out / "commands.log").read_text().splitlines()) == 2

@@ -128,10 +128,9 @@ def run_suite(
     out.mkdir(parents=True, exist_ok=True)
     with _sweep_lock(out):
         todo, skipped = _plan(out, job_list, redo_changed)
+        result = SweepResult(out, skipped=[j.run_id for j in skipped])
         if todo:  # a rerun that finds everything finished changes no result: not one of the sweep's commands
             _write_sweep_files(out, job_list, command)
-        result = SweepResult(out, skipped=[j.run_id for j in skipped])
-        if todo:
             capacity = (jobs or 1) if backend == "local" else (jobs or 0)
             try:
                 _sweep(todo, out, backend, capacity, address, retries, progress, len(job_list), result)

@@ -63,7 +63,13 @@ def window_means(timesteps: np.ndarray, returns: np.ndarray, budget: int) -> np.
 
 
 def flat_point(means: np.ndarray, budget: int) -> tuple[int, bool]:
-    """``(step from which the curve is flat, whether it is still rising at the end)``, rules 2-4 above."""
+    """``(step from which the curve is flat, whether it is still rising at the end)``, rules 2-4 above.
+
+    Raises:
+        ValueError: ``means`` is not ``WINDOWS`` finite values.
+    """
+    if means.shape != (WINDOWS,) or not np.all(np.isfinite(means)):
+        raise ValueError(f"means must be {WINDOWS} finite window means, got shape {means.shape}")
     plateau = means[-PLATEAU_WINDOWS:].mean()
     spread = means.max() - means.min()
     if spread == 0:
@@ -76,7 +82,14 @@ def flat_point(means: np.ndarray, budget: int) -> tuple[int, bool]:
 
 
 def choose_budget(flat_points: list[int], rising: bool, pilot_budget: int) -> int:
-    """Rule 5: ``MARGIN`` x the latest flat point, rounded up to a whole window, capped at the pilot."""
+    """Rule 5: ``MARGIN`` x the latest flat point, rounded up to a whole window, capped at the pilot.
+
+    Raises:
+        ValueError: no flat point, or a pilot budget that is not positive.
+    """
+    if not flat_points or pilot_budget <= 0:
+        raise ValueError(f"need at least one flat point and a positive pilot budget, got {flat_points} and "
+                         f"{pilot_budget}")
     if rising:
         return pilot_budget
     window = pilot_budget / WINDOWS

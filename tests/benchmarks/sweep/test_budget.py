@@ -78,3 +78,11 @@ def test_bad_input_is_named(tmp_path):
         window_means(np.array([]), np.array([]), BUDGET)
     with pytest.raises(ValueError, match="budget must be positive"):
         window_means(np.array([1]), np.array([1.0]), 0)
+    with pytest.raises(ValueError, match="20 finite window means"):
+        flat_point(np.zeros(10), BUDGET)
+    with pytest.raises(ValueError, match="20 finite window means"):
+        flat_point(np.r_[np.zeros(19), np.nan], BUDGET)
+    with pytest.raises(ValueError, match="at least one flat point"):
+        choose_budget([], False, BUDGET)
+    with pytest.raises(ValueError, match="positive pilot budget"):
+        choose_budget([100], False, 0)

@@ -16,7 +16,9 @@ of an interrupted run never enters a number or a plot. Per task and method:
 * ``vs_vime``: the same four p-values of every other bonus against ``vime`` on the same task (the
   comparison of bonuses asks whether VIME finds the reward sooner and holds it more often than each);
 * ``separation``: ``[start, end)`` steps at which the method has found the reward in at least 80% of its
-  seeds and ``none`` in at most 20% (``null``: at no budget), the VIME paper's claim per task.
+  seeds and ``none`` in at most 20% (``null``: at no budget), the VIME paper's claim per task;
+* ``steps_factor`` (``none``'s censored median steps over the method's) and ``final_return_diff_se`` (the
+  difference of mean final returns in standard errors of the difference): the paper's other two claims.
 
 The plots are drawn by :mod:`benchmarks.sweep.figures`.
 """
@@ -41,6 +43,7 @@ from benchmarks.sweep.stats import (
     SEPARATION,
     against_baseline,
     exploration_summary,
+    paper_targets,
     separation,
 )
 from benchmarks.sweep.suites import SUITES
@@ -152,6 +155,7 @@ def summarize(records: list[dict[str, Any]], baseline: list[dict[str, Any]] | No
         **exploration_summary(records),
         **(against_baseline(records, baseline) if baseline else {}),
         **({"separation": _as_list(separation(records, baseline))} if baseline else {}),
+        **(paper_targets(records, baseline) if baseline else {}),
         **({"vs_vime": against_baseline(records, reference)} if reference else {}),
     }
 
@@ -213,6 +217,7 @@ def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
             lines.append(f"| {method} | {seeds} | {final} | {steps} | {tests} |")
         lines.append("")
         lines += _separations(methods)
+        lines += _paper_targets(methods)
         lines += _against_reference(methods)
         lines += [f"![{name}]({name})" for name in figures.get(task, [])]
         lines.append("")
@@ -236,6 +241,18 @@ def _separations(methods: dict[str, Any]) -> list[str]:
         return []
     return [f"Steps at which at least {found:.0%} of a method's seeds have found the reward and at most "
             f"{baseline_found:.0%} of `{BASELINE}`'s: " + "; ".join(windows) + ".", ""]
+
+
+def _paper_targets(methods: dict[str, Any]) -> list[str]:
+    """One line: per method, how much sooner than the baseline it finds the reward, and how far its final
+    return lies above the baseline's in standard errors of the difference."""
+    parts = [f"{method} {_fmt(entry['steps_factor'], '.2f')}x sooner, "
+             f"{_fmt(entry['final_return_diff_se'], '+.2f')} SE"
+             for method, entry in methods.items() if "steps_factor" in entry]
+    if not parts:
+        return []
+    return [f"Against `{BASELINE}` (its median steps to the first reward over the method's; the difference "
+            "of final returns in standard errors of the difference): " + "; ".join(parts) + ".", ""]
 
 
 def _window(window: list[float] | None) -> str:

@@ -136,6 +136,33 @@ def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
     return float(stats.mannwhitneyu(a, b, alternative="two-sided", method=method).pvalue)
 
 
+def paper_targets(records: Sequence[dict[str, Any]], baseline: Sequence[dict[str, Any]]
+                  ) -> dict[str, float | None]:
+    """The VIME paper's two numeric claims of a method against the baseline's runs:
+
+    * ``steps_factor``: the baseline's censored median steps to the first reward over the method's (the
+      paper: at least 3);
+    * ``final_return_diff_se``: the difference of the mean final returns (method minus baseline) in standard
+      errors of that difference, ``sqrt(sem_method**2 + sem_baseline**2)`` (the paper on HalfCheetah: > 2).
+
+    Either is ``None`` where it is undefined: no runs, or fewer than two finite returns in a sample, or no
+    spread at all in both.
+    """
+    steps = [exploration_summary(group)["steps_to_first_success_censored_median"]
+             for group in (records, baseline)]
+    factor = steps[1] / steps[0] if steps[0] and steps[1] is not None else None
+    means, sems = [], []
+    for group in (records, baseline):
+        values = np.array([float(r["metrics"].get("final_return", math.nan)) for r in group])
+        values = values[np.isfinite(values)]
+        if values.size < 2:
+            return {"steps_factor": factor, "final_return_diff_se": None}
+        means.append(float(values.mean()))
+        sems.append(float(values.std(ddof=1)) / math.sqrt(values.size))
+    se = math.hypot(*sems)
+    return {"steps_factor": factor, "final_return_diff_se": (means[0] - means[1]) / se if se > 0 else None}
+
+
 def against_baseline(records: Sequence[dict[str, Any]], baseline: Sequence[dict[str, Any]]
                      ) -> dict[str, float]:
     """p-values of one method against another's runs (two-sided): ``p_found``, ``p_holding`` (Fisher exact),

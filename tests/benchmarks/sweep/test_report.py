@@ -75,6 +75,10 @@ def test_summary_matches_hand_computed_numbers(sweep):
     # holding 2/4 vs 0/3: P(k) = C(4,k)C(3,2-k)/21 = 3, 12, 6 (/21); p = (3 + 6) / 21
     assert vime["p_holding"] == pytest.approx(9 / 21)
     assert "p_found" not in none  # the baseline is not tested against itself
+    # the paper's targets: 5000 / 2500 = 2x sooner; (3 - 0.1) / sqrt(0.1^2 + 14/12) standard errors
+    assert vime["steps_factor"] == 2.0
+    assert vime["final_return_diff_se"] == pytest.approx(2.9 / math.sqrt(0.01 + 14 / 12))
+    assert "steps_factor" not in none
     cheetah = summary["SparseHalfCheetah-v0"]["vime"]
     assert cheetah == {"success_rate": 1.0, "final_return_mean": 237.0, "final_return_sem": None,
                        "steps_to_first_success_median": 50_000, "n_seeds": 1, "n_success": 1, "seeds": [0],
@@ -94,6 +98,7 @@ def test_report_markdown_and_plots(sweep):
     p_steps = mann_whitney_p([1000, 3000, 5000, 2000], [5000, 5000, 4000])
     assert f"| vime | 3/4 | 2/4 | 3 ± 1.08 | 2500 (2000) | 0.486, 0.429, 0.0571, {p_steps:.3g} |" in text
     assert "Against `vime`" not in text  # no other bonus
+    assert "standard errors of the difference): vime 2.00x sooner, +2.67 SE." in text
     assert "`SparseMountainCar-v0/vime/seed6`: ValueError: boom" in text
     for name in ("curves_SparseMountainCar-v0.png", "curves_SparseHalfCheetah-v0.png",
                  "visitation_SparseMountainCar-v0.png"):

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.sweep.stats import fisher_p, found_fraction, mann_whitney_p, separation
+from benchmarks.sweep.stats import fisher_p, found_fraction, mann_whitney_p, paper_targets, separation
 
 
 def brute_force_mann_whitney(a, b):
@@ -89,3 +89,23 @@ def test_separation_matches_a_step_by_step_scan(mine, theirs):
 def test_separation_rejects_fractions_outside_0_1():
     with pytest.raises(ValueError, match=r"fractions in \[0, 1\], got 80, 0.2"):
         separation(_runs([1]), _runs([None]), found=80)
+
+
+def _returns(first_steps, returns, budget=100):
+    return [{**run, "metrics": {**run["metrics"], "final_return": ret}}
+            for run, ret in zip(_runs(first_steps, budget), returns, strict=True)]
+
+
+def test_paper_targets_by_hand():
+    # medians with never = 100: method 10, 20, 30 -> 20; baseline 50, 100, 100 -> 100: 5x sooner
+    # returns 4, 6, 8 (mean 6, sd 2, sem 2/sqrt 3) against 1, 1, 4 (mean 2, sd sqrt 3, sem 1): 4 / sqrt(7/3)
+    targets = paper_targets(_returns([10, 20, 30], [4, 6, 8]), _returns([50, None, None], [1, 1, 4]))
+    assert targets["steps_factor"] == pytest.approx(5.0)
+    assert targets["final_return_diff_se"] == pytest.approx(4 / math.sqrt(4 / 3 + 1))
+
+
+def test_paper_targets_undefined_without_spread_or_a_second_seed():
+    tied = paper_targets(_returns([20, 20], [1, 1]), _returns([None, None], [1, 1]))
+    assert tied == {"steps_factor": 5.0, "final_return_diff_se": None}  # 100 / 20; no spread in either
+    one_seed = paper_targets(_returns([10], [3]), _returns([None, None], [0, 1]))
+    assert one_seed["final_return_diff_se"] is None and one_seed["steps_factor"] == 10.0

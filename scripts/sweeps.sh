@@ -6,8 +6,8 @@
 #   nohup bash scripts/sweeps.sh > logs/sweeps.log 2>&1 &
 #
 # Stop it with:  pkill -TERM -f scripts/sweeps.sh; pkill -TERM -f "curiosity bench run"
-# Results land in benchmarks/results/<suite>/; commit them (and `git add -f` their .checkpoints/ to carry
-# unfinished runs to another machine), then write each report with `curiosity bench report <dir>`.
+# Results land in benchmarks/results/<suite>/. Commit them with their checkpoints (which carry unfinished runs
+# to the next machine) ONCE, near the session's end: `bash scripts/commit_sweeps.sh` (it says why once).
 set -uo pipefail  # a suite with a failed run (named in its report) does not stop the next
 cd "$(dirname "$0")/.."
 export MUJOCO_GL=egl

@@ -116,7 +116,7 @@ class SparseHalfCheetahV1Env(MujocoEnv, utils.EzPickle):
         info = {
             "com_x": com_x,
             "x_position": float(self.data.qpos[0]),
-            "dense_reward": (com_x - com_before) / self.dt - 0.05 * float(np.sum(action**2)),
+            "dense_reward": (com_x - com_before) / self.dt - 0.05 * float(action @ action),
             "is_success": success,
         }
         return self._get_obs(), float(success), False, False, info

@@ -114,3 +114,16 @@ def test_a_random_policy_stays_near_the_start() -> None:
 def test_bad_goal_is_refused() -> None:
     with pytest.raises(ValueError, match="goal_x"):
         SparseHalfCheetahV1Env(goal_x=float("nan"))
+
+
+def test_dense_reward_is_com_velocity_less_the_clipped_control_cost() -> None:
+    # rllab's half_cheetah: forward COM velocity - 0.1 * 0.5 * sum(clip(a)^2), at dt 0.01
+    env = SparseHalfCheetahV1Env()
+    env.reset(seed=2)
+    rng = np.random.default_rng(1)
+    for action in [rng.uniform(-1, 1, 6), np.array([3.0, -2.0, 0.5, 0.0, -0.25, 1.0])]:
+        before = whole_body_com_x(env)
+        _, _, _, _, info = env.step(action)
+        clipped = np.clip(action, -1, 1)
+        expected = (whole_body_com_x(env) - before) / 0.01 - 0.05 * sum(a * a for a in clipped)
+        assert info["dense_reward"] == pytest.approx(expected, rel=1e-6, abs=1e-6)

@@ -65,6 +65,9 @@ class CuriosityCallback(BaseCallback):
         self.ext_returns: deque[float] = deque(maxlen=100)
         self.int_returns: deque[float] = deque(maxlen=100)
         self._int_running = np.zeros(0)  # rollout mode: intrinsic return so far of each env's episode
+        #: rollout mode: per env, the intrinsic returns of its finished episodes, oldest first, until an
+        #: :class:`~agents.recorder.EpisodeRecorder` takes them (bounded: without one they are dropped)
+        self.episode_intrinsic_returns: list[deque[float]] = []
         self._last_train_step = 0
         self.wrapper: CuriosityVecEnv
 
@@ -93,6 +96,7 @@ class CuriosityCallback(BaseCallback):
                 )
             buffer.attach(self.wrapper.bonus)
         self._int_running = np.zeros(self.wrapper.num_envs)
+        self.episode_intrinsic_returns = [deque(maxlen=1000) for _ in range(self.wrapper.num_envs)]
         self.wrapper.callback_attached = True
 
     def _on_training_end(self) -> None:
@@ -165,6 +169,7 @@ class CuriosityCallback(BaseCallback):
             self._int_running += step_bonus
             for i in np.flatnonzero(step_dones):
                 self.int_returns.append(float(self._int_running[i]))
+                self.episode_intrinsic_returns[i].append(float(self._int_running[i]))
                 self._int_running[i] = 0.0
 
 

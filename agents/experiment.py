@@ -268,8 +268,8 @@ def run_experiment(
     }  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)  # only now that every argument has been checked
     (out / "config.json").write_text(json.dumps(config, indent=2))
-    recorder = EpisodeRecorder(out)
-    callbacks.append(recorder)
+    recorder = EpisodeRecorder(out, curiosity=callbacks[0] if bonus != "none" else None)
+    callbacks.append(recorder)  # after the curiosity callback: it sums the rollout's bonuses first
     linear = None if baseline is None else baseline.baseline
     done = 0
     if checkpoint_dir is not None:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.vec_env import EPISODE_KEY
+
+if TYPE_CHECKING:
+    from agents.callback import CuriosityCallback
 
 CURVE_COLUMNS = ("timesteps", "episode_return", "episode_length", "success", "intrinsic_return")
 # MountainCar's position and velocity ranges (gymnasium's constants), for visitation histograms of envs that
@@ -23,8 +28,11 @@ class EpisodeRecorder(BaseCallback):
 
     The extrinsic return and length come from SB3's ``Monitor`` (``info["episode"]``); an episode is a
     success if any of its steps reported ``info["is_success"]``; the intrinsic return comes from
-    :class:`~agents.CuriosityVecEnv` in its ``"step"`` mode (0 without a bonus; NaN, written ``nan``, in the
-    modes that compute bonuses only after the episode's steps, where the per-episode sum is not known).
+    :class:`~agents.CuriosityVecEnv` (0 without a bonus). In the ``"rollout"`` mode the bonuses are known only
+    when the rollout ends: given the run's ``curiosity`` callback, the recorder holds the rollout's rows until
+    then and takes each episode's sum from ``curiosity.episode_intrinsic_returns`` (rows stay in the order the
+    episodes ended; the first episode after a resumed checkpoint sums only the bonuses since the resume).
+    NaN (written ``nan``) where the sum is not known: the ``"relabel"`` mode, or no ``curiosity`` given.
     Where steps report ``position`` and ``velocity`` (MountainCar), their visits are counted on a 50x50
     grid over the env's ``visitation_range`` attribute (default: gymnasium MountainCar's ranges) and saved
     as ``visitation.npz``: ``hist`` (the whole run), ``hist_early`` (the first ``early_budget`` steps),
@@ -34,10 +42,16 @@ class EpisodeRecorder(BaseCallback):
         out_dir: directory of ``curve.csv`` and ``visitation.npz``.
         bins: grid size of the visitation histogram.
         early_budget: steps whose visits are also counted apart.
+        curiosity: the run's :class:`~agents.CuriosityCallback`, placed before this recorder among ``learn``'s
+            callbacks (its rollout-end rewrite must come first).
     """
 
-    def __init__(self, out_dir: str | Path, bins: int = 50, early_budget: int = EARLY_BUDGET) -> None:
+    def __init__(self, out_dir: str | Path, bins: int = 50, early_budget: int = EARLY_BUDGET,
+                 curiosity: CuriosityCallback | None = None) -> None:
         super().__init__()
+        self.curiosity = curiosity
+        # rows of this rollout not yet written: (env index, row); they wait for the rollout's bonuses
+        self._held: list[tuple[int, dict[str, float]]] = []
         self.out_dir = Path(out_dir)
         self.bins = bins
         self.early_budget = early_budget
@@ -113,13 +127,26 @@ class EpisodeRecorder(BaseCallback):
                     "intrinsic_return": float(info.get(EPISODE_KEY, {}).get("r_int", 0.0)),
                 }
                 self.episodes.append(row)
-                self._writer.writerow([row[c] for c in CURVE_COLUMNS])
+                if self.curiosity is None:
+                    self._writer.writerow([row[c] for c in CURVE_COLUMNS])
+                else:
+                    self._held.append((i, row))
                 self._succeeded[i] = False
         if self.num_timesteps <= self.early_budget:
             self._pending_early.extend(positions[n_before:])
         return True
 
+    def _write_held(self) -> None:
+        """Write the held rows, filling in the intrinsic returns the curiosity callback has summed."""
+        for i, row in self._held:
+            sums = self.curiosity.episode_intrinsic_returns[i] if self.curiosity is not None else None
+            if sums and not math.isfinite(row["intrinsic_return"]):
+                row["intrinsic_return"] = sums.popleft()
+            self._writer.writerow([row[c] for c in CURVE_COLUMNS])
+        self._held.clear()
+
     def _on_training_end(self) -> None:
+        self._write_held()  # a rollout cut short: its rows keep NaN
         self._file.close()
         if self.visits.any():
             xedges = np.linspace(*self.ranges[0], self.bins + 1)
@@ -128,5 +155,6 @@ class EpisodeRecorder(BaseCallback):
                      xedges=xedges, yedges=yedges, early_budget=self.early_budget)
 
     def _on_rollout_end(self) -> None:
+        self._write_held()
         self._count_pending()
         self._file.flush()

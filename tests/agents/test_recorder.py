@@ -1,6 +1,7 @@
 """EpisodeRecorder: visitation over the env's own ranges, and the early-budget visits counted apart."""
 
 import numpy as np
+import pytest
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_util import make_vec_env
 
@@ -61,3 +62,48 @@ def test_visits_equal_a_brute_force_count_of_every_step(tmp_path):
 
     np.testing.assert_array_equal(saved["hist"], count(seen))
     np.testing.assert_array_equal(saved["hist_early"], count(seen[:200]))
+
+
+def test_rollout_mode_rows_get_each_episodes_intrinsic_return(tmp_path, counter_env, next_obs_bonus):
+    """Bonus 0.1 x steps taken: a 4-step episode earns 0.1 (1 + 2 + 3 + 4) = 1.0, a 3-step one 0.6, also when
+    it spans two rollouts; a rollout's rows are in the file when it ends."""
+    import csv
+
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from agents import CuriosityCallback, CuriosityVecEnv
+
+    venv = DummyVecEnv([lambda: Monitor(counter_env(length=4)), lambda: Monitor(counter_env(length=3))])
+    bonus = next_obs_bonus(venv.observation_space, venv.action_space, eta=0.1)
+    model = PPO("MlpPolicy", CuriosityVecEnv(venv, bonus, mode="rollout"), n_steps=10, batch_size=10,
+                n_epochs=1, seed=0)
+    curiosity = CuriosityCallback()
+    recorder = EpisodeRecorder(tmp_path, curiosity=curiosity)
+
+    def read_rows():
+        with open(tmp_path / "curve.csv") as f:
+            return list(csv.DictReader(f))
+
+    class FileAtRolloutEnd(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.rows = []
+
+        def _on_step(self):
+            return True
+
+        def _on_rollout_end(self):
+            self.rows.append(len(read_rows()))
+
+    spy = FileAtRolloutEnd()
+    model.learn(40, callback=[curiosity, recorder, spy])
+    rows = read_rows()
+    # env 0 ends episodes at steps 4, 8, 12, 16, 20; env 1 at 3, 6, ..., 18; 10 steps a rollout; at step 12
+    # both end (env 0 first)
+    assert spy.rows == [5, 11]
+    assert [int(r["episode_length"]) for r in rows] == [3, 4, 3, 4, 3, 4, 3, 3, 4, 3, 4]
+    for row in rows:
+        assert float(row["intrinsic_return"]) == pytest.approx({4: 1.0, 3: 0.6}[int(row["episode_length"])])
+    assert [int(r["timesteps"]) for r in rows] == sorted(int(r["timesteps"]) for r in rows)

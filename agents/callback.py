@@ -68,6 +68,7 @@ class CuriosityCallback(BaseCallback):
         #: rollout mode: per env, the intrinsic returns of its finished episodes, oldest first, until an
         #: :class:`~agents.recorder.EpisodeRecorder` takes them (bounded: without one they are dropped)
         self.episode_intrinsic_returns: list[deque[float]] = []
+        self.rollouts_rewritten = 0  # rollout mode: rollouts whose bonuses are in the buffer (and summed)
         self._last_train_step = 0
         self.wrapper: CuriosityVecEnv
 
@@ -160,6 +161,7 @@ class CuriosityCallback(BaseCallback):
             buffer.returns[:] = extrinsic_returns
         bonus.add(*flat, **episodes)
         self._track_intrinsic_returns(intrinsic, dones)
+        self.rollouts_rewritten += 1
         self.logger.record("curiosity/bonus_mean", float(intrinsic.mean()))
         self.logger.record("curiosity/bonus_max", float(intrinsic.max()))
 

@@ -52,6 +52,7 @@ class EpisodeRecorder(BaseCallback):
         self.curiosity = curiosity
         # rows of this rollout not yet written: (env index, row); they wait for the rollout's bonuses
         self._held: list[tuple[int, dict[str, float]]] = []
+        self._rollouts = 0
         self.out_dir = Path(out_dir)
         self.bins = bins
         self.early_budget = early_budget
@@ -136,6 +137,17 @@ class EpisodeRecorder(BaseCallback):
             self._pending_early.extend(positions[n_before:])
         return True
 
+    def _check_curiosity_ran(self) -> None:
+        """Refuse a curiosity callback that is not among ``learn``'s callbacks, or comes after this one: the
+        rows would get another episode's intrinsic return, or none."""
+        wrapper = getattr(self.curiosity, "wrapper", None)
+        if wrapper is None:
+            raise ValueError("the curiosity callback handed to EpisodeRecorder is not among learn's "
+                             "callbacks")
+        if wrapper.mode == "rollout" and self.curiosity.rollouts_rewritten != self._rollouts:
+            raise ValueError("the curiosity callback handed to EpisodeRecorder must come before it among "
+                             "learn's callbacks (it sums the rollout's bonuses at the rollout's end)")
+
     def _write_held(self) -> None:
         """Write the held rows, filling in the intrinsic returns the curiosity callback has summed."""
         for i, row in self._held:
@@ -155,6 +167,9 @@ class EpisodeRecorder(BaseCallback):
                      xedges=xedges, yedges=yedges, early_budget=self.early_budget)
 
     def _on_rollout_end(self) -> None:
+        self._rollouts += 1
+        if self.curiosity is not None:
+            self._check_curiosity_ran()
         self._write_held()
         self._count_pending()
         self._file.flush()

@@ -64,21 +64,42 @@ def test_visits_equal_a_brute_force_count_of_every_step(tmp_path):
     np.testing.assert_array_equal(saved["hist_early"], count(seen[:200]))
 
 
+def _rollout_model(counter_env, next_obs_bonus, lengths=(4, 3)):
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from agents import CuriosityVecEnv
+
+    venv = DummyVecEnv([lambda n=n: Monitor(counter_env(length=n)) for n in lengths])
+    bonus = next_obs_bonus(venv.observation_space, venv.action_space, eta=0.1)
+    return PPO("MlpPolicy", CuriosityVecEnv(venv, bonus, mode="rollout"), n_steps=10, batch_size=10,
+               n_epochs=1, seed=0)
+
+
+@pytest.mark.parametrize("order", ["after", "missing"])
+def test_a_curiosity_callback_after_the_recorder_or_missing_is_refused(tmp_path, counter_env, next_obs_bonus,
+                                                                        order):
+    from agents import CuriosityCallback
+
+    model = _rollout_model(counter_env, next_obs_bonus)
+    curiosity = CuriosityCallback()
+    recorder = EpisodeRecorder(tmp_path, curiosity=curiosity)
+    callbacks = [recorder, curiosity] if order == "after" else [recorder]
+    message = "must come before it" if order == "after" else "not among learn's callbacks"
+    with pytest.raises(ValueError, match=message):
+        model.learn(20, callback=callbacks)
+
+
 def test_rollout_mode_rows_get_each_episodes_intrinsic_return(tmp_path, counter_env, next_obs_bonus):
     """Bonus 0.1 x steps taken: a 4-step episode earns 0.1 (1 + 2 + 3 + 4) = 1.0, a 3-step one 0.6, also when
     it spans two rollouts; a rollout's rows are in the file when it ends."""
     import csv
 
     from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.monitor import Monitor
-    from stable_baselines3.common.vec_env import DummyVecEnv
 
-    from agents import CuriosityCallback, CuriosityVecEnv
+    from agents import CuriosityCallback
 
-    venv = DummyVecEnv([lambda: Monitor(counter_env(length=4)), lambda: Monitor(counter_env(length=3))])
-    bonus = next_obs_bonus(venv.observation_space, venv.action_space, eta=0.1)
-    model = PPO("MlpPolicy", CuriosityVecEnv(venv, bonus, mode="rollout"), n_steps=10, batch_size=10,
-                n_epochs=1, seed=0)
+    model = _rollout_model(counter_env, next_obs_bonus)
     curiosity = CuriosityCallback()
     recorder = EpisodeRecorder(tmp_path, curiosity=curiosity)
 

@@ -201,7 +201,7 @@ def run_experiment(
     Args:
         env_id: a registered gymnasium id (the toolkit's tasks register on ``import envs``).
         algo: ``ppo``, ``a2c``, ``trpo``, ``sac``, ``td3`` or ``dqn``.
-        bonus: ``none``, ``vime``, ``rnd``, ``icm``, ``disagreement`` or ``simhash``.
+        bonus: ``none`` or a name in ``curiosity.BONUSES`` (``vime``, ``rnd``, ``icm``, ...).
         total_timesteps: environment steps.
         seed: seeds the env, the agent and the bonus.
         out_dir: the run directory.

@@ -42,10 +42,10 @@ class SparseHalfCheetahV1Env(MujocoEnv, utils.EzPickle):
       ``model.forward()`` after ``model.step()``; MuJoCo's ``mj_step`` leaves ``subtree_com`` at the
       pre-step state, so this env runs ``mj_kinematics`` and ``mj_comPos`` once more).
 
-    Deviations: MuJoCo 3 instead of 1.31 (the solver and contact model changed between them, so trajectories
-    are not bit-identical to the paper's); the original's ``info`` had none of ``com_x``, ``dense_reward``
-    or ``is_success`` (diagnostics only). The dense reward uses the COM velocity from successive COM
-    positions, since MuJoCo 3 has no ``body_comvels``.
+    Deviations: MuJoCo 3 or later instead of 1.31 (the solver and contact model changed since, so
+    trajectories are not bit-identical to the paper's); the original's ``info`` had none of ``com_x``,
+    ``dense_reward`` or ``is_success`` (diagnostics only). The dense reward uses the COM velocity from
+    successive COM positions, since MuJoCo 3 and later have no ``body_comvels``.
 
     Info: ``com_x`` (the reward's quantity), ``x_position`` (the root joint's x), ``dense_reward``,
     ``is_success`` (reward received).

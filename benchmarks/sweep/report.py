@@ -20,6 +20,10 @@ of an interrupted run never enters a number or a plot. Per task and method:
 * ``steps_factor`` (``none``'s censored median steps over the method's) and ``final_return_diff_se`` (the
   difference of mean final returns in standard errors of the difference): the paper's other two claims.
 
+``report.md`` also gives, per task with ``vime`` and other bonuses, the comparison of bonuses' claims: the
+bonuses finding the reward sooner than VIME, holding it in more seeds, and losing it in more seeds than they
+hold it (:func:`benchmarks.sweep.stats.comparison_targets`).
+
 The plots are drawn by :mod:`benchmarks.sweep.figures`.
 """
 
@@ -42,6 +46,7 @@ from benchmarks.sweep.stats import (
     HOLDING_RATE,
     SEPARATION,
     against_baseline,
+    comparison_targets,
     exploration_summary,
     paper_targets,
     separation,
@@ -219,6 +224,7 @@ def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
         lines += _separations(methods)
         lines += _paper_targets(methods)
         lines += _against_reference(methods)
+        lines += _comparison_targets(methods)
         lines += [f"![{name}]({name})" for name in figures.get(task, [])]
         lines.append("")
     notes = out / "notes.md"  # hand-written: targets missed and what was tried (never generated)
@@ -275,6 +281,33 @@ def _against_reference(methods: dict[str, Any]) -> list[str]:
                      f"{_fmt(ref['steps_to_first_success_censored_median'], '.0f')}")
             lines.append(f"| {method} | {holding} | {steps} | {_tests(entry['vs_vime'])} |")
     return [*lines, ""]
+
+
+def _comparison_targets(methods: dict[str, Any]) -> list[str]:
+    """One line: the bonuses that beat ``vime`` at finding or holding the reward, and those that lose it."""
+    targets = comparison_targets(methods, REFERENCE, BASELINE)
+    if targets is None:
+        return []
+    ref = methods[REFERENCE]
+
+    def steps(name: str) -> str:
+        return f"{name} ({_fmt(methods[name]['steps_to_first_success_censored_median'], ',.0f')})"
+
+    def holding(name: str) -> str:
+        return f"{name} ({methods[name]['n_holding']}/{methods[name]['n_seeds']})"
+
+    def losing(name: str) -> str:
+        entry = methods[name]
+        return f"{name} (lost in {entry['n_found'] - entry['n_holding']}, holding in {entry['n_holding']})"
+
+    sooner = ", ".join(map(steps, targets["sooner"])) or "none"
+    more = ", ".join(map(holding, targets["holding_more"])) or "none"
+    lost = ", ".join(map(losing, targets["losing"])) or "none"
+    ref_steps = _fmt(ref["steps_to_first_success_censored_median"], ",.0f")
+    ref_holding = f"{ref['n_holding']}/{ref['n_seeds']}"
+    return [f"The comparison's targets: bonuses finding the reward sooner than `{REFERENCE}` (median steps, "
+            f"{ref_steps}): {sooner}; holding it in more of their seeds ({ref_holding}): {more}; losing it "
+            f"(found, not holding at the end) in more seeds than holding it: {lost}.", ""]
 
 
 def _tests(p_values: dict[str, Any]) -> str:

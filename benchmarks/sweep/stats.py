@@ -10,7 +10,9 @@ Per (task, method), over its seeds' finished runs (``result.json`` metrics of
   counting as its full budget (so the median does not improve by dropping the seeds that fail);
 * :func:`found_fraction`: the fraction of seeds that have found the reward by each step;
 * :func:`separation`: the steps at which a method has found the reward in at least 80% of its seeds and the
-  baseline in at most 20% (the VIME paper's claim in a form that does not depend on where a plot stops).
+  baseline in at most 20% (the VIME paper's claim in a form that does not depend on where a plot stops);
+* :func:`comparison_targets`: which bonuses find the reward sooner than VIME, hold it in more seeds, or lose
+  it in more seeds than they hold it (the comparison of bonuses' claims).
 
 Significance against the no-bonus baseline (and of every other bonus against VIME): two-sided Fisher exact
 tests on the counts of seeds finding and holding the reward, and two-sided Mann-Whitney U tests on the final
@@ -176,4 +178,38 @@ def against_baseline(records: Sequence[dict[str, Any]], baseline: Sequence[dict[
         "p_final_return": mann_whitney_p(*returns),
         "p_steps": mann_whitney_p([first_success_steps(r) for r in records],
                                   [first_success_steps(r) for r in baseline]),
+    }
+
+
+def comparison_targets(methods: dict[str, dict[str, Any]], reference: str = "vime", baseline: str = "none"
+                       ) -> dict[str, list[str]] | None:
+    """The comparison of bonuses' claims on one task, read off the summary entries of its methods
+    (``n_seeds``, ``n_found``, ``n_holding``, ``steps_to_first_success_censored_median``;
+    :func:`exploration_summary`):
+
+    * ``sooner``: the bonuses whose censored median steps to the first reward is below ``reference``'s (the
+      claim: none is);
+    * ``holding_more``: the bonuses holding the reward in a larger fraction of their seeds (the claim: none
+      does; fractions, so that a method with a seed still running compares fairly);
+    * ``losing``: every bonus, ``reference`` included, that lost the reward (found it but does not hold it at
+      the end) in more seeds than it holds it (the claim: none did).
+
+    ``baseline`` is no bonus and takes part in none of them. ``None`` without ``reference`` or another bonus.
+    """
+    if reference not in methods or not set(methods) - {reference, baseline}:
+        return None
+    ref = methods[reference]
+    others = {name: entry for name, entry in methods.items() if name not in (reference, baseline)}
+
+    def holding(entry: dict[str, Any]) -> float:
+        return entry["n_holding"] / entry["n_seeds"] if entry["n_seeds"] else 0.0
+
+    ref_steps = ref["steps_to_first_success_censored_median"]
+    return {
+        "sooner": [name for name, entry in others.items()
+                   if ref_steps is not None and entry["steps_to_first_success_censored_median"] is not None
+                   and entry["steps_to_first_success_censored_median"] < ref_steps],
+        "holding_more": [name for name, entry in others.items() if holding(entry) > holding(ref)],
+        "losing": [name for name, entry in {reference: ref, **others}.items()
+                   if entry["n_found"] - entry["n_holding"] > entry["n_holding"]],
     }

@@ -125,6 +125,23 @@ def test_every_bonus_is_tested_against_vime(tmp_path):
     text = (tmp_path / "report.md").read_text()
     assert "at most 20% of `none`'s: vime 2,000 to 5,000; rnd never." in text
     assert "| rnd | 0/2 / 2/2 | 5000 / 1500 | 0.333, 0.333, 0.333, 0.333 |" in text
+    assert ("bonuses finding the reward sooner than `vime` (median steps, 1,500): none; holding it in more "
+            "of their seeds (2/2): none; losing it (found, not holding at the end) in more seeds than "
+            "holding it: none.") in text
+
+
+def test_comparison_targets_name_the_bonuses_that_beat_vime_or_lose_the_reward(tmp_path):
+    car = "SparseMountainCar-v1"
+    for seed in (0, 1):
+        make_run(tmp_path, car, "none", seed, 0.0, False, None)
+        make_run(tmp_path, car, "vime", seed, 1.0, True, 1000 * (seed + 1), last=1.0)  # median 1500
+        make_run(tmp_path, car, "rnd", seed, 0.0, True, 500 + 100 * seed, last=0.0)  # median 550, then lost
+        make_run(tmp_path, car, "icm", seed, 1.0, True, 2000, last=0.5)  # holding at exactly 0.5
+    report(tmp_path, plots=False)
+    text = (tmp_path / "report.md").read_text()
+    assert ("sooner than `vime` (median steps, 1,500): rnd (550); holding it in more of their seeds (2/2): "
+            "none; losing it (found, not holding at the end) in more seeds than holding it: rnd (lost in 2, "
+            "holding in 0).") in text
 
 
 def test_hand_written_notes_are_appended(sweep):

@@ -6,7 +6,14 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.sweep.stats import fisher_p, found_fraction, mann_whitney_p, paper_targets, separation
+from benchmarks.sweep.stats import (
+    comparison_targets,
+    fisher_p,
+    found_fraction,
+    mann_whitney_p,
+    paper_targets,
+    separation,
+)
 
 
 def brute_force_mann_whitney(a, b):
@@ -109,3 +116,26 @@ def test_paper_targets_undefined_without_spread_or_a_second_seed():
     assert tied == {"steps_factor": 5.0, "final_return_diff_se": None}  # 100 / 20; no spread in either
     one_seed = paper_targets(_returns([10], [3]), _returns([None, None], [0, 1]))
     assert one_seed["final_return_diff_se"] is None and one_seed["steps_factor"] == 10.0
+
+
+def _entry(n_seeds, n_found, n_holding, median):
+    return {"n_seeds": n_seeds, "n_found": n_found, "n_holding": n_holding,
+            "steps_to_first_success_censored_median": median}
+
+
+def test_comparison_targets_by_hand():
+    methods = {
+        "none": _entry(5, 5, 0, 50.0),  # no bonus: sooner and losing, but never part of the claims
+        "vime": _entry(5, 5, 2, 100.0),  # lost in 3 seeds, holding in 2: losing
+        "rnd": _entry(5, 5, 5, 80.0),  # sooner; holds in 5/5 > 2/5
+        "icm": _entry(5, 3, 1, 100.0),  # a tie is not sooner; lost in 2 > holding in 1
+        "e3b": _entry(4, 2, 1, 150.0),  # 1/4 < 2/5; lost in 1 = holding in 1: not losing
+        "ride": _entry(2, 1, 1, 120.0),  # 1/2 > 2/5: a fraction, though fewer seeds
+    }
+    assert comparison_targets(methods) == {"sooner": ["rnd"], "holding_more": ["rnd", "ride"],
+                                           "losing": ["vime", "icm"]}
+
+
+def test_comparison_targets_need_vime_and_another_bonus():
+    assert comparison_targets({"none": _entry(3, 0, 0, 9.0), "vime": _entry(3, 1, 1, 5.0)}) is None
+    assert comparison_targets({"none": _entry(3, 0, 0, 9.0), "rnd": _entry(3, 1, 1, 5.0)}) is None

@@ -195,7 +195,15 @@ def comparison_targets(methods: dict[str, dict[str, Any]], reference: str = "vim
       the end) in more seeds than it holds it (the claim: none did).
 
     ``baseline`` is no bonus and takes part in none of them. ``None`` without ``reference`` or another bonus.
+
+    Raises:
+        ValueError: an entry lacks one of the keys above.
     """
+    needed = {"n_seeds", "n_found", "n_holding", "steps_to_first_success_censored_median"}
+    for name, entry in methods.items():
+        if missing := needed - set(entry):
+            raise ValueError(f"{name}'s summary entry lacks {sorted(missing)}: give the entries of "
+                             "benchmarks.sweep.report.summarize")
     if reference not in methods or not set(methods) - {reference, baseline}:
         return None
     ref = methods[reference]

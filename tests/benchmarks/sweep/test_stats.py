@@ -139,3 +139,10 @@ def test_comparison_targets_by_hand():
 def test_comparison_targets_need_vime_and_another_bonus():
     assert comparison_targets({"none": _entry(3, 0, 0, 9.0), "vime": _entry(3, 1, 1, 5.0)}) is None
     assert comparison_targets({"none": _entry(3, 0, 0, 9.0), "rnd": _entry(3, 1, 1, 5.0)}) is None
+
+
+def test_comparison_targets_name_an_entry_missing_its_counts():
+    rnd = _entry(3, 1, 1, 4.0)
+    del rnd["n_holding"]
+    with pytest.raises(ValueError, match=r"rnd's summary entry lacks \['n_holding'\]"):
+        comparison_targets({"vime": _entry(3, 1, 1, 5.0), "rnd": rnd})

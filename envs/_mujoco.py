@@ -2,7 +2,34 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import mujoco
+
+_SETTOTALMASS = re.compile(r'\s+settotalmass="([^"]*)"')
+
+
+def compile_model(xml_path: str, width: int, height: int) -> tuple[mujoco.MjModel, mujoco.MjData]:
+    """Compile a model file as gymnasium's ``MujocoEnv`` does, without the deprecated ``settotalmass``.
+
+    MuJoCo 4 deprecates ``<compiler settotalmass=...>`` (gymnasium's ``half_cheetah.xml`` sets it to 14); as
+    MuJoCo advises, the attribute is dropped and the masses are scaled after compiling (``mj_setTotalmass``,
+    then ``mj_setConst``), which gives the model the attribute gave, bit for bit
+    (``tests/envs/test_half_cheetah_v1.py``). The offscreen buffer grows to ``width`` x ``height``, and
+    :func:`make_rendering_fast` is applied.
+    """
+    xml = Path(xml_path).read_text()
+    total_mass = _SETTOTALMASS.search(xml)
+    model = mujoco.MjModel.from_xml_string(_SETTOTALMASS.sub("", xml))
+    data = mujoco.MjData(model)
+    if total_mass is not None:
+        mujoco.mj_setTotalmass(model, float(total_mass.group(1)))
+        mujoco.mj_setConst(model, data)
+    model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
+    model.vis.global_.offheight = max(model.vis.global_.offheight, height)
+    make_rendering_fast(model)
+    return model, data
 
 
 def make_rendering_fast(model: mujoco.MjModel) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 from gymnasium import spaces, utils
 from gymnasium.envs.mujoco.half_cheetah_v5 import HalfCheetahEnv
 
-from envs._mujoco import make_rendering_fast
+from envs._mujoco import compile_model
 from envs._render import check_frame_size, check_render_mode
 
 
@@ -73,9 +73,7 @@ class SparseHalfCheetahEnv(HalfCheetahEnv):
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=shape, dtype=np.float32)
 
     def _initialize_simulation(self) -> tuple[mujoco.MjModel, mujoco.MjData]:
-        model, data = super()._initialize_simulation()
-        make_rendering_fast(model)
-        return model, data
+        return compile_model(self.fullpath, self.width, self.height)
 
     def _get_obs(self) -> np.ndarray:
         return super()._get_obs().astype(np.float32)

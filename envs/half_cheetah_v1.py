@@ -13,7 +13,7 @@ import numpy as np
 from gymnasium import spaces, utils
 from gymnasium.envs.mujoco.mujoco_env import MujocoEnv
 
-from envs._mujoco import make_rendering_fast
+from envs._mujoco import compile_model
 from envs._render import check_frame_size, check_render_mode
 
 #: gymnasium's copy of the cheetah model; the same bodies, joints, actuators and options as rllab's
@@ -85,9 +85,7 @@ class SparseHalfCheetahV1Env(MujocoEnv, utils.EzPickle):
         self._low, self._high = self.action_space.low.copy(), self.action_space.high.copy()
 
     def _initialize_simulation(self) -> tuple[mujoco.MjModel, mujoco.MjData]:
-        model, data = super()._initialize_simulation()
-        make_rendering_fast(model)
-        return model, data
+        return compile_model(self.fullpath, self.width, self.height)
 
     def _refresh_positions(self) -> None:
         mujoco.mj_kinematics(self.model, self.data)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import mujoco
 import numpy as np
 import pytest
 from gymnasium.envs.mujoco.half_cheetah_v5 import HalfCheetahEnv
 from gymnasium.utils.env_checker import check_env
 
 import envs  # noqa: F401
+from envs.half_cheetah import SparseHalfCheetahEnv
 from envs.half_cheetah_v1 import SparseHalfCheetahV1Env
 
 
@@ -50,6 +52,21 @@ def test_trajectory_equals_gymnasiums_model_at_frame_skip_one() -> None:
         np.testing.assert_allclose(obs[:8], reference.data.qpos[1:], rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(obs[8:17], reference.data.qvel, rtol=1e-5, atol=1e-4)
     np.testing.assert_array_equal(ours.data.qpos, reference.data.qpos)
+
+
+@pytest.mark.parametrize("env_class", [SparseHalfCheetahV1Env, SparseHalfCheetahEnv])
+def test_model_weighs_14_kg_as_compiled(env_class: type, capfd: pytest.CaptureFixture[str]) -> None:
+    """Masses scaled after compiling (no deprecated ``settotalmass``) give the model the attribute gave."""
+    ours = env_class().unwrapped.model
+    printed = capfd.readouterr()
+    assert "settotalmass" not in printed.out + printed.err  # MuJoCo 4 warns of the attribute on compiling
+    assert ours.body_mass.sum() == pytest.approx(14.0, rel=1e-12)
+    try:
+        by_compiler = mujoco.MjModel.from_xml_path(HalfCheetahEnv(frame_skip=1).fullpath)
+    except ValueError:
+        pytest.skip("this MuJoCo no longer compiles settotalmass")
+    for field in ("body_mass", "body_inertia", "body_invweight0", "dof_invweight0", "actuator_acc0"):
+        np.testing.assert_array_equal(getattr(ours, field), getattr(by_compiler, field), err_msg=field)
 
 
 def test_observation_holds_the_new_states_centre_of_mass() -> None:

@@ -14,6 +14,13 @@ message=${1:-"sweeps: finished runs and reports; checkpoints of the running runs
 limit=$(( ${LIMIT_MIB:-150} * 1024 * 1024 ))
 base=${BASE:-$(git rev-list -1 --before='4 hours ago' HEAD)}
 
+# a sweep writes its report only when it ends: refresh those of the sweeps still running (unfinished runs)
+for suite in benchmarks/results/*/; do
+  if [[ -f "$suite/suite.json" ]] && [[ -n $(find "$suite.checkpoints" -name checkpoint.pt -print -quit 2>/dev/null) ]]; then
+    .venv/bin/curiosity bench report "$suite"
+  fi
+done
+
 git add benchmarks/results  # finished runs, reports; checkpoints of runs finished since: deleted
 find benchmarks/results -path '*/.checkpoints/*' -type f -print0 | xargs -0 -r git add -f
 

@@ -20,11 +20,12 @@ def compile_model(xml_path: str, width: int, height: int) -> tuple[mujoco.MjMode
     :func:`make_rendering_fast` is applied.
     """
     xml = Path(xml_path).read_text()
-    total_mass = _SETTOTALMASS.search(xml)
+    setting = _SETTOTALMASS.search(xml)
+    total_mass = float(setting.group(1)) if setting is not None else -1.0
     model = mujoco.MjModel.from_xml_string(_SETTOTALMASS.sub("", xml))
     data = mujoco.MjData(model)
-    if total_mass is not None:
-        mujoco.mj_setTotalmass(model, float(total_mass.group(1)))
+    if total_mass > 0:  # the compiler scales only to a positive total (its default, -1, leaves the masses)
+        mujoco.mj_setTotalmass(model, total_mass)
         mujoco.mj_setConst(model, data)
     model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
     model.vis.global_.offheight = max(model.vis.global_.offheight, height)

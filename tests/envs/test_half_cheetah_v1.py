@@ -10,6 +10,7 @@ from gymnasium.envs.mujoco.half_cheetah_v5 import HalfCheetahEnv
 from gymnasium.utils.env_checker import check_env
 
 import envs  # noqa: F401
+from envs._mujoco import compile_model
 from envs.half_cheetah import SparseHalfCheetahEnv
 from envs.half_cheetah_v1 import SparseHalfCheetahV1Env
 
@@ -67,6 +68,15 @@ def test_model_weighs_14_kg_as_compiled(env_class: type, capfd: pytest.CaptureFi
         pytest.skip("this MuJoCo no longer compiles settotalmass")
     for field in ("body_mass", "body_inertia", "body_invweight0", "dof_invweight0", "actuator_acc0"):
         np.testing.assert_array_equal(getattr(ours, field), getattr(by_compiler, field), err_msg=field)
+
+
+def test_a_non_positive_total_mass_leaves_the_masses_as_compiled(tmp_path) -> None:
+    xml = ('<mujoco><compiler settotalmass="-1"/><worldbody><body><freejoint/>'
+           '<geom type="box" size="0.1 0.2 0.3" mass="2.5"/></body></worldbody></mujoco>')
+    path = tmp_path / "box.xml"
+    path.write_text(xml)
+    model, _ = compile_model(str(path), 64, 64)
+    assert model.body_mass[1] == 2.5  # the geom's own mass, not scaled to -1
 
 
 def test_observation_holds_the_new_states_centre_of_mass() -> None:

@@ -15,12 +15,12 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from curiosity import ICM, RND, VIME, CuriosityVectorWrapper, CuriosityWrapper, Disagreement, SimHash
-from curiosity.base import IntrinsicBonus
 from curiosity.e3b import E3B
 from curiosity.ngu import NGU
 from curiosity.re3 import RE3
 from curiosity.ride import RIDE
 from curiosity.wrappers import EXTRINSIC_KEY, INTRINSIC_KEY
+from tests.fakes import CounterEnv, NextObsBonus
 
 torch.set_num_threads(1)
 
@@ -57,64 +57,6 @@ FACTORIES = {
         o, a, feature_dim=8, hidden_sizes=(32,), hidden_dim=32, rnd_feature_dim=16, seed=0, **_TRAIN
     ),
 }
-
-
-class CounterEnv(gym.Env):
-    """Observation ``[steps taken, 1]``; episodes terminate after ``length`` steps with reward 1."""
-
-    def __init__(self, length: int = 3, discrete: bool = False) -> None:
-        self.length = length
-        self.observation_space = spaces.Box(-100.0, 100.0, (2,), dtype=np.float32)
-        self.action_space = spaces.Discrete(3) if discrete else spaces.Box(-1.0, 1.0, (1,), dtype=np.float32)
-        self.t = 0
-
-    def _obs(self) -> np.ndarray:
-        return np.array([self.t, 1.0], dtype=np.float32)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self.t = 0
-        return self._obs(), {}
-
-    def step(self, action):
-        self.t += 1
-        done = self.t >= self.length
-        return self._obs(), float(done), done, False, {}
-
-
-class NextObsBonus(IntrinsicBonus):
-    """Bonus = first coordinate of ``next_obs``; records the transitions, episode ends and trainings."""
-
-    def __init__(self, observation_space, action_space, eta: float = 1.0) -> None:
-        super().__init__(observation_space, action_space, eta=eta)
-        self.added: list[tuple[float, float]] = []  # (s[0], s'[0]) per transition, in order
-        self.normalized: list[np.ndarray] = []  # the raw bonuses folded into the statistics
-        self.trainings = 0
-
-    def compute(self, obs, actions, next_obs):
-        self.check_batch(obs, actions, next_obs)
-        return np.asarray(next_obs, dtype=np.float32)[:, 0].copy()
-
-    def normalize(self, bonus, update=True):
-        if update:
-            self.normalized.append(np.array(bonus))
-        return bonus
-
-    def add(self, obs, actions, next_obs):
-        self.check_batch(obs, actions, next_obs)
-        self.added += list(
-            zip(np.asarray(obs)[:, 0].tolist(), np.asarray(next_obs)[:, 0].tolist(), strict=True)
-        )
-
-    def train(self):
-        self.trainings += 1
-        return {"loss": float(self.trainings)}
-
-    def state_dict(self):
-        return {"trainings": self.trainings}
-
-    def load_state_dict(self, state):
-        self.trainings = int(state["trainings"])
 
 
 class EpisodicBonus(NextObsBonus):

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
-from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from curiosity import IntrinsicBonus, make_bonus
+from curiosity.base import check_built_for
 
 #: keys written into each step's ``info``
 EXTRINSIC_KEY = "extrinsic_reward"
@@ -82,7 +82,7 @@ class CuriosityVecEnv(VecEnvWrapper):
             bonus = make_bonus(bonus, venv.observation_space, venv.action_space, **dict(bonus_kwargs or {}))
         elif bonus_kwargs:
             raise ValueError("bonus_kwargs only apply when bonus is given by name")
-        _check_compatible(bonus, venv)
+        check_built_for(bonus, venv.observation_space, venv.action_space, "CuriosityVecEnv")
         if mode == "relabel" and getattr(bonus, "episodic", False):
             raise ValueError(
                 f"{type(bonus).__name__} is episodic: its bonus depends on the episode's earlier states, "
@@ -217,25 +217,3 @@ def _true_next_obs(obs: np.ndarray, dones: np.ndarray, infos: list[dict]) -> np.
             )
         next_obs[i] = terminal
     return next_obs
-
-
-def _check_compatible(bonus: IntrinsicBonus, venv: VecEnv) -> None:
-    """The bonus must have been built for this env's observation and action spaces."""
-    obs_space, act_space = venv.observation_space, venv.action_space
-    if not isinstance(obs_space, spaces.Box):
-        raise TypeError(
-            f"CuriosityVecEnv supports Box observations (vectors or images), got {obs_space}; flatten "
-            "Dict/Tuple observations first (gymnasium.wrappers.FlattenObservation)"
-        )
-    if not isinstance(act_space, (spaces.Box, spaces.Discrete)):
-        raise TypeError(f"CuriosityVecEnv supports Box and Discrete actions, got {act_space}")
-    if tuple(bonus.observation_space.shape) != tuple(obs_space.shape):
-        raise ValueError(
-            f"the bonus was built for observations of shape {bonus.observation_space.shape}, "
-            f"the env has {obs_space.shape}"
-        )
-    same_actions = type(bonus.action_space) is type(act_space) and bonus.action_space.shape == act_space.shape
-    if isinstance(act_space, spaces.Discrete) and same_actions:
-        same_actions = (bonus.action_space.n, bonus.action_space.start) == (act_space.n, act_space.start)
-    if not same_actions:
-        raise ValueError(f"the bonus was built for actions {bonus.action_space}, the env has {act_space}")

@@ -320,6 +320,34 @@ def check_spaces(observation_space: spaces.Space, action_space: spaces.Space, ac
         raise TypeError(f"Box action spaces must be 1-D, got shape {action_space.shape}")
 
 
+def check_built_for(
+    bonus: IntrinsicBonus, observation_space: spaces.Space, action_space: spaces.Space, wrapper: str
+) -> None:
+    """Raise unless ``bonus`` was built for these env spaces (``wrapper`` names the caller in the message).
+
+    Discrete actions must agree in ``n`` and ``start`` too: a bonus one-hot encodes them, so a
+    ``Discrete(4)`` bonus on a ``Discrete(3)`` env would model actions the env never takes.
+    """
+    if not isinstance(observation_space, spaces.Box):
+        raise TypeError(
+            f"{wrapper} supports Box observations (vectors or images), got {observation_space}; flatten "
+            "Dict/Tuple observations first (gymnasium.wrappers.FlattenObservation)"
+        )
+    if not isinstance(action_space, (spaces.Box, spaces.Discrete)):
+        raise TypeError(f"{wrapper} supports Box and Discrete actions, got {action_space}")
+    if tuple(bonus.observation_space.shape) != tuple(observation_space.shape):
+        raise ValueError(
+            f"the bonus was built for observations of shape {bonus.observation_space.shape}, "
+            f"the env has {observation_space.shape}"
+        )
+    built = bonus.action_space
+    same = type(built) is type(action_space) and built.shape == action_space.shape
+    if same and isinstance(action_space, spaces.Discrete):
+        same = (built.n, built.start) == (action_space.n, action_space.start)
+    if not same:
+        raise ValueError(f"the bonus was built for actions {built}, the env has {action_space}")
+
+
 def action_dim(action_space: spaces.Space) -> int:
     """Width of the encoded action: ``n`` for ``Discrete(n)`` (one-hot), the flat size for ``Box``."""
     if isinstance(action_space, spaces.Discrete):

@@ -36,7 +36,7 @@ import torch
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
-from curiosity.base import IntrinsicBonus
+from curiosity.base import IntrinsicBonus, check_built_for
 from curiosity.registry import make_bonus
 from curiosity.serialization import atomic_save, safe_load
 
@@ -78,7 +78,7 @@ class _BonusSchedule:
             )
         elif bonus_kwargs:
             raise ValueError("bonus_kwargs only apply when bonus is given by name")
-        _check_compatible(bonus, observation_space, action_space)
+        check_built_for(bonus, observation_space, action_space, "curiosity wrappers")
         self.bonus = bonus
         self.train_freq = int(train_freq)
         self.learning = True  # False: bonuses computed, nothing stored or trained (episodes still move on)
@@ -367,21 +367,3 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
         for i in np.flatnonzero(dones):
             next_obs[i] = infos["final_obs"][i]
         return next_obs
-
-
-def _check_compatible(bonus: IntrinsicBonus, obs_space: spaces.Space, act_space: spaces.Space) -> None:
-    """The bonus must have been built for the env's observation and action spaces."""
-    if not isinstance(obs_space, spaces.Box):
-        raise TypeError(
-            f"curiosity wrappers support Box observations (vectors or images), got {obs_space}; flatten "
-            "Dict/Tuple observations first (gymnasium.wrappers.FlattenObservation)"
-        )
-    if not isinstance(act_space, (spaces.Box, spaces.Discrete)):
-        raise TypeError(f"curiosity wrappers support Box and Discrete actions, got {act_space}")
-    if tuple(bonus.observation_space.shape) != tuple(obs_space.shape):
-        raise ValueError(
-            f"the bonus was built for observations of shape {bonus.observation_space.shape}, "
-            f"the env has {obs_space.shape}"
-        )
-    if type(bonus.action_space) is not type(act_space) or bonus.action_space.shape != act_space.shape:
-        raise ValueError(f"the bonus was built for actions {bonus.action_space}, the env has {act_space}")

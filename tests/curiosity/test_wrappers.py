@@ -424,6 +424,8 @@ def test_bad_input_is_named():
         CuriosityVectorWrapper(venv, NextObsBonus(spaces.Box(-1, 1, (3,)), space[1]))
     with pytest.raises(ValueError, match="built for actions Discrete\\(3\\)"):
         CuriosityWrapper(CounterEnv(), NextObsBonus(space[0], spaces.Discrete(3)))
+    with pytest.raises(ValueError, match=r"built for actions Discrete\(4\), the env has Discrete\(3\)"):
+        CuriosityWrapper(CounterEnv(discrete=True), NextObsBonus(space[0], spaces.Discrete(4)))
     with pytest.raises(TypeError, match="Box observations"):
         CuriosityWrapper(gym.wrappers.TransformObservation(
             CounterEnv(), lambda o: {"x": o}, spaces.Dict({"x": space[0]})), "rnd")  # fmt: skip

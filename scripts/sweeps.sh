@@ -5,7 +5,7 @@
 #
 #   nohup bash scripts/sweeps.sh > logs/sweeps.log 2>&1 &
 #
-# Stop it with:  pkill -TERM -f scripts/sweeps.sh; pkill -TERM -f "curiosity bench run"
+# Stop it with:  pkill -TERM -f scripts/sweeps.sh; pkill -TERM -f "curiosity bench run|semisup_mnist"
 # Results land in benchmarks/results/<suite>/. Commit them with their checkpoints (which carry unfinished runs
 # to the next machine) ONCE, near the session's end: `bash scripts/commit_sweeps.sh` (it says why once).
 set -uo pipefail  # a suite with a failed run (named in its report) does not stop the next
@@ -19,3 +19,12 @@ run ppo-budget                # (then: python -m benchmarks.sweep.budget) -> sui
 run vime-sparse --tasks SparseMountainCar-v1  # every bonus at its grid eta, seeds 3-7: 3.5 CPU-hours
 run vime-paper --seeds 5      # the paper's protocol, TRPO, about 18 CPU-hours
 run vime-sparse               # ... and on CartPoleSwingup-v1 and HalfCheetah-v1, some 30+ CPU-hours
+
+# The 50-label ensemble of 10 improved GANs (#26): one member per core, one thread each, about 110 minutes a
+# member; each finished member is skipped next time, an unfinished one resumes from its checkpoint, and the
+# process that finishes last scores the ensemble (benchmarks/results/semisup_mnist_50labels.json).
+ensemble() {
+  env TORCH_THREADS=1 .venv/bin/python -m benchmarks.generative.semisup_mnist --labels-per-class 5 --ensemble 10 \
+    --no-progress --members "$@"
+}
+ensemble 0 2 4 6 8 & ensemble 1 3 5 7 9 & wait

@@ -4,13 +4,17 @@ or an ensemble (the paper's 50 labels, 10 models).
 Usage::
 
     nohup env TORCH_THREADS=1 python -m benchmarks.generative.semisup_mnist --seeds 0 1 2 --no-progress \
-        > checkpoints/semisup.log 2>&1 &
+        > logs/semisup.log 2>&1 &
     # an ensemble, one process per core, each training its own members; the last to finish scores it
     env TORCH_THREADS=1 python -m benchmarks.generative.semisup_mnist --labels-per-class 5 --ensemble 10 \
         --members 0 1 2 3 4 --no-progress
 
 Resumable: each finished run writes ``benchmarks/results/semisup_mnist_runs/<name>_seed<k>.json`` and is
-skipped next time; an unfinished run resumes from its checkpoint under ``checkpoints/semisup/``. After every
+skipped next time; an unfinished run resumes from its checkpoint under
+``benchmarks/results/semisup_mnist_runs/.checkpoints/`` (gitignored; ``scripts/commit_sweeps.sh`` commits
+those of unfinished runs, so that a run carries over to the next machine), deleted once the run's record is
+written (the record and test probabilities are the run's result; ``curiosity gan train`` keeps its
+checkpoints for a trained model). After every
 run the summary ``benchmarks/results/semisup_mnist.json`` and report ``semisup_mnist.md`` are rewritten. A
 finished run made with other epochs, labels or settings is an error, not a silent reuse (use another
 ``--results-dir``).
@@ -85,8 +89,9 @@ class Args:
     """Seed of the ablation runs."""
     ablation_names: tuple[AblationName, ...] = tuple(ABLATIONS)
     """Which ablations ``--ablations`` runs (e.g. one per process, to run them side by side)."""
-    checkpoint_root: Path = ROOT / "checkpoints" / "semisup"
-    """Checkpoints (gitignored), one folder per run."""
+    checkpoint_root: Path | None = None
+    """Checkpoints of unfinished runs, one folder per run, deleted when the run finishes (default:
+    ``<results_dir>/semisup_mnist_runs/.checkpoints``, gitignored)."""
     results_dir: Path = RESULTS
     """Where the summary, report, per-run files and sample grid go."""
     ensemble: int = 0
@@ -117,7 +122,8 @@ def _run(args: Args, name: str, seed: int, overrides: dict) -> dict:
         print(f"[semisup_mnist] {name} seed {seed}: done already ({out})", flush=True)
         record.setdefault("test_error_raw", record["history"][-1].get("test_error_raw"))  # older records
         return record
-    ckpt = args.checkpoint_root / f"{name}_seed{seed}"
+    root = args.checkpoint_root or args.results_dir / "semisup_mnist_runs" / ".checkpoints"
+    ckpt = root / f"{name}_seed{seed}"
     cfg = TrainGanConfig(
         seed=seed,
         epochs=args.epochs,
@@ -150,6 +156,7 @@ def _run(args: Args, name: str, seed: int, overrides: dict) -> dict:
         shutil.copyfile(result["sample_png"], args.results_dir / f"semisup_mnist_samples_seed{seed}.png")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=1))
+    shutil.rmtree(ckpt)  # finished: the record and probabilities are the result, the resume state goes
     print(f"[semisup_mnist] {name} seed {seed}: test error {record['test_error']:.2%}", flush=True)
     return record
 

@@ -114,6 +114,7 @@ def test_ensemble_members_train_apart_resume_and_are_scored_at_the_end(tmp_path,
     summary = semisup_mnist.main(ensemble_args(tmp_path, members=[1]))
     record = json.loads((tmp_path / "res" / "semisup_mnist_runs" / "ensemble10_seed1.json").read_text())
     assert record["history"][0] == first_epoch and len(record["history"]) == 2  # resumed, not restarted
+    assert not (tmp_path / "ckpt" / "ensemble10_seed1").exists()  # finished: the resume state is gone
     # the last member to finish scored the ensemble: the mean of the two members' probabilities
     # (their test probabilities sit beside their records, committed with them, not in the checkpoints)
     runs_dir = tmp_path / "res" / "semisup_mnist_runs"
@@ -175,3 +176,17 @@ def test_the_minibatch_discrimination_ablation_command_runs(tmp_path, tiny_gan, 
     assert run["overrides"] == {"minibatch_kernels": 100, "minibatch_kernel_dim": 5} and run["epochs"] == 1
     assert 0.0 <= run["test_error"] <= 1.0
     assert "| minibatch_discrimination (" in (tmp_path / "semisup_mnist.md").read_text()
+
+
+def test_checkpoints_default_to_the_results_folder(tmp_path, tiny_gan, monkeypatch):
+    """Unfinished runs checkpoint under ``semisup_mnist_runs/.checkpoints`` (commit_sweeps.sh commits it)."""
+    seen, real_train = [], semisup_mnist.train
+
+    def train_and_record(cfg):
+        seen.append(cfg.checkpoint_dir)
+        return real_train(cfg)
+
+    monkeypatch.setattr(semisup_mnist, "train", train_and_record)
+    semisup_mnist.main(ensemble_args(tmp_path, checkpoint_root=None, ensemble=1))
+    assert seen == [tmp_path / "res" / "semisup_mnist_runs" / ".checkpoints" / "ensemble10_seed0"]
+    assert not seen[0].exists() and (tmp_path / "res" / "semisup_mnist_10labels.json").is_file()

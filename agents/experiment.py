@@ -220,7 +220,9 @@ def run_experiment(
             "extrinsic"}``).
         checkpoint_dir: where to keep a mid-run checkpoint (:mod:`agents.checkpoint`); a run started with
             a checkpoint there resumes from it. ``None``: no checkpoints.
-        checkpoint_every: rollouts between checkpoints.
+        checkpoint_every: rollouts between checkpoints (off-policy algorithms: blocks of
+            ``agents.checkpoint.OFF_POLICY_BLOCK`` environment steps; their checkpoints hold the replay
+            buffer).
         bootstrap_horizon: let SB3 bootstrap the value where the time limit cuts an episode (its default);
             ``False``: rllab's semantics, the horizon ends the task (:mod:`agents.horizon`).
         eta_schedule: ``"constant"`` or ``"linear"`` (from ``eta`` at the start to 0 at the end of

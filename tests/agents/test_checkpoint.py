@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from agents.checkpoint import CHECKPOINT_FILE, CheckpointCallback
+from agents import experiment
+from agents.checkpoint import CHECKPOINT_FILE, OFF_POLICY_BLOCK, CheckpointCallback
 from agents.experiment import run_experiment
-from curiosity.serialization import safe_load
+from curiosity.serialization import atomic_save, safe_load
 
 PPO_TINY = {"n_steps": 256, "batch_size": 64, "n_epochs": 1}
 ENV = "SparseMountainCar-v0"
@@ -64,7 +65,7 @@ def test_the_checkpoint_holds_the_policy_that_the_resumed_run_loads(tmp_path):
     finally:
         experiment.CheckpointCallback = original
     assert metrics["resumed_from"] == 2 * 256 and metrics["timesteps"] == 2 * 256
-    for name, value in saved["policy"].items():
+    for name, value in saved["torch"]["policy"].items():
         torch.testing.assert_close(captured["params"][name], value)
 
 
@@ -88,3 +89,109 @@ def test_recorder_restore_checks_the_grid():
 
     with pytest.raises(ValueError, match="visits must have shape"):
         EpisodeRecorder("unused").restore([], np.zeros((3, 3)), np.zeros((50, 50)))
+
+
+def snapshot(model):
+    """What a resumed off-policy run must carry on with, read through SB3's own API (not the checkpoint's)."""
+    buffer = model.replay_buffer
+    rows = buffer.pos
+    return {
+        "parameters": {name: {k: v.clone() if torch.is_tensor(v) else v for k, v in flatten(sd)}
+                       for name, sd in model.get_parameters().items()},
+        "log_ent_coef": getattr(model, "log_ent_coef", torch.zeros(1)).detach().clone(),
+        "buffer": {name: np.array(getattr(buffer, name)[:rows]) for name in
+                   ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")},
+        "pos": buffer.pos, "num_timesteps": model.num_timesteps,
+    }  # fmt: skip
+
+
+def flatten(tree, prefix=""):
+    """(key path, leaf) pairs of a nested state dict (optimisers nest their state per parameter)."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from flatten(value, f"{prefix}/{key}")
+    elif isinstance(tree, (list, tuple)):
+        for i, value in enumerate(tree):
+            yield from flatten(value, f"{prefix}/{i}")
+    else:
+        yield prefix, tree
+
+
+def spy_on_checkpoints(monkeypatch, captured):
+    class Spy(experiment.CheckpointCallback):
+        def _on_rollout_start(self):
+            before = self._saved_at
+            super()._on_rollout_start()
+            if self._saved_at != before:  # a checkpoint was just written: the state it must hold
+                captured["saved"] = snapshot(self.model)
+
+        def _on_training_end(self):
+            captured["resumed"] = snapshot(self.model)
+
+    monkeypatch.setattr(experiment, "CheckpointCallback", Spy)
+
+
+OFF_POLICY = {
+    "sac": ("Pendulum-v1", {"learning_starts": 100, "batch_size": 16, "buffer_size": 3000}),
+    "td3": ("Pendulum-v1", {"learning_starts": 100, "batch_size": 16, "buffer_size": 3000}),
+    "dqn": ("CartPole-v1", {"learning_starts": 100, "batch_size": 16, "buffer_size": 3000, "train_freq": 4}),
+}
+
+
+@pytest.mark.parametrize("algo", list(OFF_POLICY))
+def test_off_policy_runs_resume_with_their_optimisers_and_replay_buffer(tmp_path, monkeypatch, algo):
+    """SAC, TD3 and DQN: every SB3 torch object (both optimisers, SAC's entropy coefficient) and the replay
+    buffer come back as they were when the checkpoint was written; checkpoints every 1,000 steps."""
+    env_id, kwargs = OFF_POLICY[algo]
+    kwargs = kwargs | {"policy_kwargs": {"net_arch": [16]}}
+    captured = {}
+    spy_on_checkpoints(monkeypatch, captured)
+    ckpt = tmp_path / "ckpt"
+    run_experiment(env_id, algo, "none", OFF_POLICY_BLOCK + 50, seed=0, out_dir=tmp_path / "a",
+                   algo_kwargs=kwargs, save=False, checkpoint_dir=ckpt, checkpoint_every=1)  # fmt: skip
+    saved = captured["saved"]
+    assert saved["num_timesteps"] == OFF_POLICY_BLOCK == safe_load(ckpt / CHECKPOINT_FILE)["num_timesteps"]
+    # resume with no steps left: the model is the one the first run had when it wrote the checkpoint
+    metrics = run_experiment(env_id, algo, "none", OFF_POLICY_BLOCK, seed=1, out_dir=tmp_path / "b",
+                             algo_kwargs=kwargs, save=False, checkpoint_dir=ckpt)  # fmt: skip
+    resumed = captured["resumed"]
+    assert metrics["resumed_from"] == OFF_POLICY_BLOCK and resumed["pos"] == saved["pos"] == OFF_POLICY_BLOCK
+    assert resumed["parameters"].keys() == saved["parameters"].keys()
+    optimisers = [name for name in saved["parameters"] if "optimizer" in name]
+    assert len(optimisers) == {"sac": 3, "td3": 2, "dqn": 1}[algo]
+    for name, leaves in saved["parameters"].items():
+        assert resumed["parameters"][name].keys() == leaves.keys()
+        for key, value in leaves.items():
+            torch.testing.assert_close(resumed["parameters"][name][key], value, rtol=0, atol=0, msg=key)
+    torch.testing.assert_close(resumed["log_ent_coef"], saved["log_ent_coef"], rtol=0, atol=0)
+    for name, rows in saved["buffer"].items():
+        np.testing.assert_array_equal(resumed["buffer"][name], rows, err_msg=name)
+    assert saved["buffer"]["rewards"].any()  # real transitions, not an empty buffer
+
+
+def test_a_checkpoint_of_another_algorithm_is_refused(tmp_path):
+    env_id, kwargs = OFF_POLICY["td3"]
+    ckpt = tmp_path / "ckpt"
+    run_experiment(env_id, "td3", "none", OFF_POLICY_BLOCK + 10, seed=0, out_dir=tmp_path / "a",
+                   algo_kwargs=kwargs | {"policy_kwargs": {"net_arch": [8]}}, save=False, checkpoint_dir=ckpt,
+                   checkpoint_every=1)  # fmt: skip
+    with pytest.raises(ValueError, match=r"holds \['actor.optimizer', 'critic.optimizer', 'policy'\]; this "
+                                         r"run's SAC has"):
+        run_experiment(env_id, "sac", "none", 2 * OFF_POLICY_BLOCK, seed=0, out_dir=tmp_path / "b",
+                       algo_kwargs=kwargs | {"policy_kwargs": {"net_arch": [8]}}, save=False,
+                       checkpoint_dir=ckpt)  # fmt: skip
+
+
+def test_a_checkpoint_of_the_first_format_still_resumes(tmp_path):
+    """Format 1 (the policy and its optimiser under their own keys), as runs of earlier versions wrote."""
+    ckpt = tmp_path / "ckpt"
+    run_experiment(ENV, "ppo", "none", 2 * 256, seed=0, out_dir=tmp_path / "a", algo_kwargs=PPO_TINY,
+                   save=False, checkpoint_dir=ckpt, checkpoint_every=1)  # fmt: skip
+    state = safe_load(ckpt / CHECKPOINT_FILE)
+    legacy = {key: value for key, value in state.items() if key not in ("torch", "tensors", "replay_buffer")}
+    legacy |= {"format": 1, "policy": state["torch"]["policy"],
+               "optimizer": state["torch"]["policy.optimizer"]}  # fmt: skip
+    atomic_save(legacy, ckpt / CHECKPOINT_FILE)
+    metrics = run_experiment(ENV, "ppo", "none", 2 * 256, seed=0, out_dir=tmp_path / "b",
+                             algo_kwargs=PPO_TINY, save=False, checkpoint_dir=ckpt)  # fmt: skip
+    assert metrics["resumed_from"] == 256 and metrics["timesteps"] == 2 * 256

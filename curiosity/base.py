@@ -367,7 +367,10 @@ def encode_actions(
             raise ValueError(f"Discrete actions must have shape (batch,) or (batch, 1), got {actions.shape}")
         idx = torch.as_tensor(flat[:, 0].astype(np.int64) - int(action_space.start), device=device)
         if (idx < 0).any() or (idx >= action_space.n).any():
-            raise ValueError(f"Discrete actions must lie in [0, {action_space.n}), got {flat[:, 0]}")
+            start = int(action_space.start)
+            raise ValueError(
+                f"Discrete actions must lie in [{start}, {start + int(action_space.n)}), got {flat[:, 0]}"
+            )
         return torch.nn.functional.one_hot(idx, int(action_space.n)).float()
     expected = (actions.shape[0], *action_space.shape)
     if actions.shape != expected:

@@ -10,7 +10,7 @@ import pytest
 import torch
 from stable_baselines3 import PPO
 
-from agents.experiment import evaluate_run, rebuild_model, run_experiment
+from agents.experiment import evaluate_run, rebuild_model, run_experiment, summarize
 from agents.persistence import load_policy
 from agents.pixels import build_encoder
 from benchmarks.cli import main as curiosity
@@ -123,3 +123,16 @@ def test_evaluating_a_crafted_model_zip_runs_no_code(tmp_path):
         assert torch.equal(rebuilt.policy.state_dict()[key], value)
     PPO.load(run / "model.zip", device="cpu")  # SB3 itself does unpickle the planted entry
     assert marker.exists()
+
+
+def test_the_headline_metrics_of_hand_built_episodes():
+    """25 episodes: the last 10% are the last 2 (25 // 10); the first success is episode 7's step count."""
+    episodes = [{"episode_return": float(i), "success": i in (7, 12, 24), "timesteps": 100 * (i + 1)}
+                for i in range(25)]  # fmt: skip
+    assert summarize(episodes) == {"final_return": 23.5, "success": True, "steps_to_first_success": 800,
+                                   "success_rate_last": 0.5, "episodes": 25}  # fmt: skip
+    # fewer than 10 episodes: the last one alone; no success anywhere
+    few = [{"episode_return": r, "success": False, "timesteps": t} for r, t in ((1.0, 10), (3.0, 20))]
+    assert summarize(few) == {"final_return": 3.0, "success": False, "steps_to_first_success": None,
+                              "success_rate_last": 0.0, "episodes": 2}  # fmt: skip
+    assert summarize([])["episodes"] == 0 and summarize([])["steps_to_first_success"] is None

@@ -14,7 +14,7 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from curiosity.base import IntrinsicBonus
+from curiosity.base import IntrinsicBonus, encode_actions
 from curiosity.disagreement import Disagreement
 from curiosity.e3b import E3B
 from curiosity.icm import ICM
@@ -478,3 +478,13 @@ def test_encoder_arch_picks_the_networks_that_read_observations(name: str) -> No
         ValueError, match="encoder_arch must be 'paper', 'nature' or 'universe', got 'resnet'"
     ):
         FACTORIES[name](frames, discrete, 0, encoder_arch="resnet")
+
+
+def test_discrete_actions_are_one_hot_from_the_spaces_start():
+    """Action ``start + k`` of ``Discrete(n, start)`` is the k-th unit vector; others are named errors."""
+    space = spaces.Discrete(3, start=-1)
+    one_hot = encode_actions(np.array([1, -1, 0, 1]), space).numpy()
+    np.testing.assert_array_equal(one_hot, np.eye(3)[[2, 0, 1, 2]])
+    np.testing.assert_array_equal(encode_actions(np.array([[0]]), space).numpy(), [[0.0, 1.0, 0.0]])
+    with pytest.raises(ValueError, match=r"Discrete actions must lie in \[-1, 2\), got \[2\]"):
+        encode_actions(np.array([2]), space)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from gymnasium import spaces
 from sb3_contrib import TRPO
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common.env_util import make_vec_env
@@ -10,6 +11,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 from agents import CuriosityCallback, CuriosityReplayBuffer, CuriosityVecEnv
 from agents.vec_env import EPISODE_KEY
 from curiosity import VIME
+from tests.fakes import CounterEnv, NextObsBonus
 
 # a small, fast VIME: trains on whatever it has after each rollout
 FAST_VIME = {"n_updates": 5, "min_pool_size": 1, "batch_size": 8, "n_bonus_samples": 2, "seed": 0}
@@ -104,3 +106,41 @@ def test_relabelled_samples_add_the_current_bonus_to_the_stored_reward():
     expected = -1.0 + bonus(plain.observations.numpy(), env_actions, plain.next_observations.numpy(),
                             update_stats=False)  # fmt: skip
     np.testing.assert_allclose(relabelled.rewards.numpy().ravel(), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("action_space", [spaces.Box(-2, 2, (1,), np.float32), spaces.Discrete(3, start=-1)])
+def test_relabelling_with_two_envs_reads_the_rows_sb3_sampled(action_space):
+    """Bonus = s'[0], and each env's states and rewards differ: a relabelled reward is the stored reward of
+    the row SB3 sampled plus eta * that row's s'[0] only if the wrapper found the env SB3 drew."""
+    obs_space = spaces.Box(-1e3, 1e3, (2,), np.float32)
+    buffer = CuriosityReplayBuffer(40, obs_space, action_space, n_envs=2)
+    rng = np.random.default_rng(0)
+    for t in range(30):
+        obs = np.array([[t, 0.0], [500.0 + t, 1.0]], dtype=np.float32)
+        action = (rng.uniform(-1, 1, (2, 1)) if isinstance(action_space, spaces.Box)
+                  else rng.integers(-1, 2, (2, 1))).astype(action_space.dtype)  # fmt: skip
+        buffer.add(obs, obs + 0.5, action, np.array([0.01 * t, -1.0 - t]), np.array([False, False]), [{}, {}])
+    np.random.seed(7)  # noqa: NPY002 (SB3 samples with the legacy global RNG)
+    plain = buffer.sample(32)
+    buffer.attach(NextObsBonus(obs_space, action_space, eta=0.5))
+    np.random.seed(7)  # noqa: NPY002
+    relabelled = buffer.sample(32)
+    next_obs = plain.next_observations.numpy()
+    assert (next_obs[:, 0] > 500).any() and (next_obs[:, 0] < 500).any()  # both envs were sampled
+    np.testing.assert_array_equal(relabelled.next_observations.numpy(), next_obs)
+    expected = plain.rewards.numpy().ravel() + 0.5 * next_obs[:, 0]
+    np.testing.assert_allclose(relabelled.rewards.numpy().ravel(), expected, rtol=1e-6)
+
+
+def test_off_policy_step_mode_stores_the_bonus_and_trains_every_train_freq_steps():
+    """TD3, two CounterEnvs of 5 steps: each stored reward is the extrinsic one (1 on the 5th step) plus
+    eta * s'[0]; the bonus trains once per 32 environment steps (at 32, 64 and 96 of 96)."""
+    venv = DummyVecEnv([lambda: CounterEnv(length=5), lambda: CounterEnv(length=5)])
+    bonus = NextObsBonus(venv.observation_space, venv.action_space, eta=0.25)
+    model = TD3("MlpPolicy", CuriosityVecEnv(venv, bonus, mode="step"), seed=0, **OFF_POLICY)
+    model.learn(96, callback=CuriosityCallback(train_freq=32))
+    assert bonus.trainings == 3
+    rows = model.replay_buffer.pos
+    next_first = model.replay_buffer.next_observations[:rows, :, 0]
+    np.testing.assert_allclose(model.replay_buffer.rewards[:rows], (next_first == 5) + 0.25 * next_first)
+    assert (next_first == 5).sum() == 2 * (48 // 5)  # each env ended 9 episodes in its 48 steps

@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
+from torch.nn.functional import softplus
 
 from curiosity.bnn import BNN, BayesianLinear, gaussian_kl, softplus_inverse
 
@@ -33,6 +34,33 @@ def test_log_likelihood_is_a_fixed_std_gaussian_summed_over_dimensions():
     pred, target = torch.randn(2, 6, 4), torch.randn(6, 4)
     expected = Normal(pred, 5.0).log_prob(target).sum(-1)
     assert torch.allclose(bnn.log_likelihood(pred, target), expected, atol=1e-5)
+
+
+def test_loss_is_the_negative_elbo_of_the_original_vime():
+    """openai/vime's ``kl / n_batches - log_p_D_given_w / n_samples`` with ``log_p_D_given_w`` summed over
+    samples, rows and dimensions; rebuilt one sample and one row at a time in float64 with the local
+    reparameterisation written out (the same fixed noise), torch.distributions for the densities."""
+    torch.manual_seed(3)
+    bnn = BNN(3, 2, (4,), prior_std=0.6, likelihood_std=0.8)
+    x, y = torch.randn(5, 3), torch.randn(5, 2)
+    noise = bnn.sample_noise(n_samples=3, batch=5, generator=torch.Generator().manual_seed(0))
+    loss, parts = bnn.loss(x, y, n_samples=3, n_batches=7.0, noise=noise)
+    params = [[p.detach().double() for p in (layer.mu_w, layer.rho_w, layer.mu_b, layer.rho_b)]
+              for layer in bnn.layers]  # fmt: skip
+    log_p = 0.0
+    for s in range(3):
+        for row in range(5):
+            h = x[row].double()
+            for i, (mu_w, rho_w, mu_b, rho_b) in enumerate(params):
+                std = (h.square() @ softplus(rho_w).square() + softplus(rho_b).square()).sqrt()
+                a = h @ mu_w + mu_b + std * noise[i][s, row]
+                h = a.relu() if i < len(params) - 1 else a
+            log_p += Normal(h, 0.8).log_prob(y[row].double()).sum().item()
+    kl = sum(kl_divergence(Normal(mu, softplus(rho)), Normal(0.0, 0.6)).sum().item()
+             for layer in params for mu, rho in (layer[:2], layer[2:]))  # fmt: skip
+    assert loss.item() == pytest.approx(kl / 7.0 - log_p / 3, rel=1e-5)
+    assert parts["kl"] == pytest.approx(kl, rel=1e-5)
+    assert parts["log_likelihood"] == pytest.approx(log_p / 3, rel=1e-5)
 
 
 def test_initial_posterior_matches_the_paper():

@@ -70,21 +70,27 @@ def features(encoder: nn.Module, frames: np.ndarray) -> np.ndarray:
         return encoder(torch.as_tensor(frames)).numpy()
 
 
-def test_compute_is_the_inner_bonus_on_features():
+@pytest.mark.parametrize("name", list(SMALL_INNER))
+def test_compute_is_the_inner_bonus_on_features(name):
+    """Before and after training, the bonus on frames is a twin inner bonus on the encoder's features."""
     encoder = TinyEncoder()
     latent = spaces.Box(-np.inf, np.inf, (DIM,), np.float32)
-    inner = SimHash(latent, ACT_BOX, k=8, seed=0)
-    reference = SimHash(latent, ACT_BOX, k=8, seed=0)
+    inner, reference = (make_bonus(name, latent, ACT_BOX, seed=0, **SMALL_INNER[name]) for _ in range(2))
     bonus = EncodedBonus(OBS, ACT_BOX, inner, encoder=encoder, seed=0)
     obs, actions, next_obs = batch()
-    bonus.add(obs, actions, next_obs)
-    reference.add(features(encoder, obs), actions, features(encoder, next_obs))
     obs2, actions2, next_obs2 = batch(seed=1)
-    expected = reference.compute(features(encoder, obs2), actions2, features(encoder, next_obs2))
-    out = bonus.compute(obs2, actions2, next_obs2)
-    assert out.shape == (6,) and out.dtype == np.float32
-    np.testing.assert_allclose(out, expected)
-    np.testing.assert_allclose(bonus(obs2, actions2, next_obs2, update_stats=False), bonus.eta * expected)
+    for _ in range(2):  # untrained, then trained on the same transitions
+        expected = reference.compute(features(encoder, obs2), actions2, features(encoder, next_obs2))
+        out = bonus.compute(obs2, actions2, next_obs2)
+        assert out.shape == (6,) and out.dtype == np.float32
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-7)
+        bonus.add(obs, actions, next_obs)
+        reference.add(features(encoder, obs), actions, features(encoder, next_obs))
+        bonus.train()
+        reference.train()
+    expected = reference(features(encoder, obs2), actions2, features(encoder, next_obs2))  # normalised
+    np.testing.assert_allclose(bonus(obs2, actions2, next_obs2), expected, rtol=1e-5)
+    assert np.abs(expected).sum() > 0
 
 
 @pytest.mark.parametrize("name", list(SMALL_INNER))

@@ -62,6 +62,20 @@ def test_second_order_agrees_with_the_exact_update_for_small_lambda():
     torch.testing.assert_close(exact, approx, rtol=1e-3, atol=0.0)
 
 
+def test_two_exact_steps_of_lambda_move_as_far_as_one_of_two_lambda():
+    """For small lambda the gradient barely changes between steps: two steps of lambda are one of 2 lambda,
+    and the KL, quadratic in the step, is 4x that of one step of lambda."""
+    torch.manual_seed(4)
+    bnn = BNN(4, 2, (8,))
+    x, y = torch.randn(4, 4), 3 * torch.randn(4, 2)
+    noise = bnn.sample_noise(3, 4)
+    one = exact_kl(bnn, x, y, lam=1e-4, n_samples=3, steps=1, noise=noise)
+    two = exact_kl(bnn, x, y, lam=1e-4, n_samples=3, steps=2, noise=noise)
+    double = exact_kl(bnn, x, y, lam=2e-4, n_samples=3, steps=1, noise=noise)
+    torch.testing.assert_close(two, double, rtol=1e-3, atol=0.0)
+    torch.testing.assert_close(two, 4 * one, rtol=1e-3, atol=0.0)
+
+
 def test_second_order_is_quadratic_in_lambda():
     torch.manual_seed(2)
     bnn = BNN(4, 2)

@@ -96,6 +96,7 @@ def test_lifelong_modulation_uses_the_error_statistics_of_added_transitions() ->
         errors = bonus.rnd.prediction_error(torch.as_tensor(flat[2])).double().numpy()
     bonus.add(*flat, dones=dones)  # moves mu_e, sigma_e (and the memories: start over for the oracle)
     np.testing.assert_allclose(float(bonus.err_rms.mean), errors.mean(), rtol=1e-3)
+    np.testing.assert_allclose(float(bonus.err_rms.std), errors.std(), rtol=1e-3)  # population std
     bonus.reset_episodes()
     expected = brute_force(bonus, obs, next_obs, dones)
     np.testing.assert_allclose(bonus.compute(*flat, dones=dones), expected.ravel(), rtol=1e-4)

@@ -187,3 +187,13 @@ def test_pool_is_a_bounded_fifo_of_whole_transitions_with_statistics_over_all():
     # the standardisation statistics still cover all 9 transitions added (both s and s')
     seen = np.concatenate([np.arange(9.0), np.arange(9.0) + 100])
     assert vime.obs_stats.mean.item() == pytest.approx(seen.mean(), rel=1e-4)
+
+
+def test_raw_information_gain_is_clipped_at_clip_max():
+    """The same model and noise with a cap at the median of the uncapped values: min(value, cap) each."""
+    s, a, s2 = batch(np.random.default_rng(5), 16, low=-3.0, high=3.0)
+    uncapped = small_vime().compute(s, a, s2)
+    cap = float(np.median(uncapped))
+    capped = small_vime(clip_max=cap).compute(s, a, s2)
+    assert (uncapped > cap).sum() >= 7 and cap > 0
+    np.testing.assert_allclose(capped, np.minimum(uncapped, cap), rtol=1e-6)

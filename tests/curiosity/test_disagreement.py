@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
+from torch import nn
 
 from curiosity.disagreement import Disagreement, EnsembleLinear, ensemble_mlp
 
@@ -81,9 +82,24 @@ def test_images_use_a_frozen_random_cnn_and_lose_the_bonus_of_a_repeated_transit
     assert all(torch.equal(v, bonus.encoder.state_dict()[k]) for k, v in encoder.items())
 
 
-def test_ensemble_mlp_shapes() -> None:
+def test_ensemble_mlp_is_k_separate_mlps() -> None:
+    """Member k's output is a plain nn.Linear/ReLU MLP holding member k's weights, on member k's input."""
+    torch.manual_seed(0)
     net = ensemble_mlp(5, 3, (8, 8), 2)
-    assert net(torch.zeros(5, 11, 3)).shape == (5, 11, 2)
+    x = torch.randn(5, 11, 3)
+    out = net(x)
+    assert out.shape == (5, 11, 2)
+    linears = [m for m in net if isinstance(m, EnsembleLinear)]
+    for k in range(5):
+        layers = []
+        for i, layer in enumerate(linears):
+            single = nn.Linear(*layer.weight.shape[1:])
+            with torch.no_grad():
+                single.weight.copy_(layer.weight[k].T)
+                single.bias.copy_(layer.bias[k, 0])
+            layers += [single] + ([nn.ReLU()] if i < len(linears) - 1 else [])
+        torch.testing.assert_close(out[k], nn.Sequential(*layers)(x[k]))
+    assert not torch.allclose(out[0], out[1])  # members start apart
 
 
 @pytest.mark.parametrize(

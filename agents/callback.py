@@ -98,6 +98,7 @@ class CuriosityCallback(BaseCallback):
             buffer.attach(self.wrapper.bonus)
         self._int_running = np.zeros(self.wrapper.num_envs)
         self.episode_intrinsic_returns = [deque(maxlen=1000) for _ in range(self.wrapper.num_envs)]
+        self._last_train_step = self.model.num_timesteps  # a resumed run keeps the bonus's training cadence
         self.wrapper.callback_attached = True
 
     def _on_training_end(self) -> None:

@@ -144,3 +144,13 @@ def test_off_policy_step_mode_stores_the_bonus_and_trains_every_train_freq_steps
     next_first = model.replay_buffer.next_observations[:rows, :, 0]
     np.testing.assert_allclose(model.replay_buffer.rewards[:rows], (next_first == 5) + 0.25 * next_first)
     assert (next_first == 5).sum() == 2 * (48 // 5)  # each env ended 9 episodes in its 48 steps
+
+
+def test_a_resumed_off_policy_run_trains_the_bonus_on_its_cadence():
+    """Learning on from step 1,000 (as a resumed run does): one training, at 1,032, not one at once too."""
+    venv = DummyVecEnv([lambda: CounterEnv(length=5), lambda: CounterEnv(length=5)])
+    bonus = NextObsBonus(venv.observation_space, venv.action_space)
+    model = TD3("MlpPolicy", CuriosityVecEnv(venv, bonus, mode="step"), seed=0, **OFF_POLICY)
+    model.num_timesteps = 1000
+    model.learn(48, callback=CuriosityCallback(train_freq=32), reset_num_timesteps=False)
+    assert model.num_timesteps == 1048 and bonus.trainings == 1

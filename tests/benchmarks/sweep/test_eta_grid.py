@@ -125,7 +125,11 @@ def test_decay_runs_pair_with_their_constant_twins(tmp_path):
     assert icm["linear"] == {"n_found": 2, "n_holding": 2, "steps_median": 120.0}
     # discordant seeds: seed 1 held only with the decaying eta; no seed only with the constant one
     assert (icm["holding_only_linear"], icm["holding_only_constant"], icm["p_holding"]) == (1, 0, 1.0)
-    assert set(result) == {"icm-eta1", "all pairs"}
+    assert set(result) == {"icm-eta1", "all pairs, every seed (biased: includes the selection seeds)",
+                           "all pairs, held-out seeds"}
+    # seed 0 chose the pairs: the pooled test to read leaves it out
+    assert result["all pairs, held-out seeds"]["seeds"] == [1, 2]
+    assert result["all pairs, held-out seeds"]["constant"]["n_holding"] == 0  # seed 0 was the constant's hold
     assert "| icm-eta1 | 3 | 3/3 / 2/3 | 1/3 / 2/3 | 101 / 120 | 1 |" in (decay / "eta_decay.md").read_text()
     assert json.loads((decay / "eta_decay.json").read_text()) == result
     with pytest.raises(FileNotFoundError, match="no finished"):

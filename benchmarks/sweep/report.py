@@ -190,8 +190,7 @@ def markdown(out: Path, summary: dict[str, Any], figures: dict[str, list[str]],
     n_runs = sum(entry["n_seeds"] for methods in summary.values() for entry in methods.values())
     lines = [f"# Benchmark report: `{out}`", "",
              f"{n_runs} finished run(s), {len(failures)} failed. Final return: mean extrinsic return of the "
-             "last 10% of episodes, mean ± standard error over seeds; median steps to first success over the "
-             "seeds that succeeded.", ""]
+             "last 10% of episodes, mean ± standard error over seeds.", ""]
     history, command = out / "commands.log", out / "command.txt"
     if history.exists():  # every sweep that wrote here (a suite is often run task by task)
         lines += ["Commands (every sweep into this directory, oldest first):", "", "```"]

@@ -53,7 +53,7 @@ def fake_job(env_id: str, algo: str, bonus: str, total_timesteps: int, seed: int
         np.savez(out / "visitation.npz", hist=hist, xedges=np.linspace(-1.2, 0.6, 5),
                  yedges=np.linspace(-0.07, 0.07, 4))
     return {"final_return": episode_return, "success": False, "steps_to_first_success": None,
-            "episodes": episodes, "seconds": 0.0}
+            "success_rate_last": 0.0, "episodes": episodes, "seconds": 0.0}
 
 
 def torch_threads_job(env_id: str, algo: str, bonus: str, total_timesteps: int, seed: int, out_dir: str,
@@ -62,7 +62,8 @@ def torch_threads_job(env_id: str, algo: str, bonus: str, total_timesteps: int, 
     import torch
 
     (Path(out_dir) / "curve.csv").write_text(f"{CURVE_HEADER}\n")
-    return {"final_return": 0.0, "success": False, "steps_to_first_success": None, "episodes": 0,
+    return {"final_return": 0.0, "success": False, "steps_to_first_success": None, "success_rate_last": 0.0,
+            "episodes": 0,
             "seconds": 0.0, "torch_threads": torch.get_num_threads(), "pid": os.getpid()}
 
 
@@ -98,5 +99,6 @@ def checkpointing_job(env_id: str, algo: str, bonus: str, total_timesteps: int, 
         if settings.get("die_once"):
             os._exit(1)
     (Path(out_dir) / "curve.csv").write_text(f"{CURVE_HEADER}\n")
-    return {"final_return": 0.0, "success": False, "steps_to_first_success": None, "episodes": 0,
+    return {"final_return": 0.0, "success": False, "steps_to_first_success": None, "success_rate_last": 0.0,
+            "episodes": 0,
             "resumed_from": resumed_from, "checkpoint_dir": checkpoint_dir}

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from benchmarks.sweep.jobs import Job
 
 #: metrics every job function must return (the report reads them)
-REQUIRED_METRICS = ("final_return", "success", "steps_to_first_success")
+#: the metrics the report reads (``success_rate_last``: the success rate over the last 10% of episodes, which
+#: decides whether a run holds the reward; without it every run would silently count as not holding)
+REQUIRED_METRICS = ("final_return", "success", "steps_to_first_success", "success_rate_last")
 #: packages whose versions go into every result.json
 VERSIONED_PACKAGES = ("vime-curiosity", "torch", "numpy", "gymnasium", "stable-baselines3", "sb3-contrib",
                       "ray")

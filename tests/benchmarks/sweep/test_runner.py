@@ -100,12 +100,15 @@ def test_a_job_breaking_the_contract_fails_with_a_clear_message(tmp_path, monkey
 
 
 def test_check_metrics_requires_the_report_keys():
-    with pytest.raises(ValueError, match=r"without \['success', 'steps_to_first_success'\]"):
+    missing = r"without \['success', 'steps_to_first_success', 'success_rate_last'\]"
+    with pytest.raises(ValueError, match=missing):
         worker.check_metrics({"final_return": 1.0}, "f")
     np = pytest.importorskip("numpy")
     assert worker.check_metrics({"final_return": np.float32(0.5), "success": np.bool_(True),
-                                 "steps_to_first_success": np.int64(7), "curve": np.arange(2)}, "f") == {
-        "final_return": 0.5, "success": True, "steps_to_first_success": 7, "curve": [0, 1]}
+                                 "steps_to_first_success": np.int64(7), "success_rate_last": np.float64(0.25),
+                                 "curve": np.arange(2)}, "f") == {
+        "final_return": 0.5, "success": True, "steps_to_first_success": 7, "success_rate_last": 0.25,
+        "curve": [0, 1]}
 
 
 def test_finished_runs_made_with_other_settings_are_not_mixed(tmp_path, fake_log):

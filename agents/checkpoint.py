@@ -171,16 +171,16 @@ class CheckpointCallback(BaseCallback):
         self._saved_at = 0  # off-policy: the step count of the last checkpoint (or of the start)
 
     def _on_training_start(self) -> None:
-        self._saved_at = self.num_timesteps
+        self._saved_at = self.model.num_timesteps  # a resumed run counts from its checkpoint's step
 
     def _on_rollout_start(self) -> None:
         if isinstance(self.model, OffPolicyAlgorithm):
-            due = self.num_timesteps - self._saved_at >= self.every * OFF_POLICY_BLOCK
+            due = self.model.num_timesteps - self._saved_at >= self.every * OFF_POLICY_BLOCK
         else:
             due = self._rollouts > 0 and self._rollouts % self.every == 0
         if due:
             save_checkpoint(self.path, self.model, self.wrapper, self.recorder, self.baseline)
-            self._saved_at = self.num_timesteps
+            self._saved_at = self.model.num_timesteps
         self._rollouts += 1
 
     def _on_step(self) -> bool:

@@ -7,6 +7,7 @@ them by dotted path; the wheel leaves them out (``pyproject.toml``). Nothing her
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ def fake_job(env_id: str, algo: str, bonus: str, total_timesteps: int, seed: int
     """A job that follows the contract: ``total_timesteps // 100`` episodes of 100 steps, each with
     return ``seed + eta``, never successful; a ``visitation.npz`` for MountainCar ids.
 
-    Test hooks: ``settings["fail_seeds"]`` (raise for these seeds); environment variables
+    Test hooks: ``settings["fail_seeds"]`` (raise for these seeds), ``settings["kill_seeds"]`` (the worker
+    kills itself with ``SIGKILL``, after the sleep); environment variables
     ``BENCH_FAKE_SLEEP`` (comma-separated seconds to sleep, indexed by seed, after writing a partial curve)
     and ``BENCH_FAKE_LOG`` (a directory: each call appends ``pid`` to ``{env}__{method}__seed{n}.log``,
     method read from ``settings["method_tag"]`` or the bonus name).
@@ -41,6 +43,8 @@ def fake_job(env_id: str, algo: str, bonus: str, total_timesteps: int, seed: int
         time.sleep(sleeps[seed])
     if seed in settings.get("fail_seeds", ()):
         raise RuntimeError(f"fake failure for seed {seed}")
+    if seed in settings.get("kill_seeds", ()):  # a crash in native code, out of memory, ...
+        os.kill(os.getpid(), signal.SIGKILL)
     episode_return = float(seed) + float(settings.get("eta", 0.0))
     episodes = total_timesteps // EPISODE_LENGTH
     rows = [f"{(i + 1) * EPISODE_LENGTH},{episode_return},{EPISODE_LENGTH},0,0.0" for i in range(episodes)]

@@ -31,7 +31,13 @@ Backend = Literal["local", "ray"]
 
 
 class LocalBackend:
-    """A spawn-context ``ProcessPoolExecutor``, rebuilt when a worker dies."""
+    """A spawn-context ``ProcessPoolExecutor``, rebuilt when a worker dies.
+
+    One dead worker breaks the whole pool: every run in flight ends with ``BrokenProcessPool``. Only the runs
+    of workers that died by themselves come back as crashes (``None``); the pool's own ``SIGTERM`` of the
+    others marks them as bystanders, which are started again at once without being charged a crash. Where the
+    dead worker cannot be told apart (it died of ``SIGTERM`` too, or between runs), every run counts.
+    """
 
     def __init__(self, scratch_root: Path, workers: int, checkpoint_root: Path | None = None) -> None:
         shutil.rmtree(scratch_root, ignore_errors=True)  # leftovers of killed attempts (we hold the lock)
@@ -50,7 +56,7 @@ class LocalBackend:
             self.executor = concurrent.futures.ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_local_worker, initargs=(os.getpid(),))
-        self.futures[self.executor.submit(execute_job, job, str(self.scratch_root),
+        self.futures[self.executor.submit(_execute_local, job, str(self.scratch_root),
                                           self.checkpoint_root)] = job
 
     def wait(self, timeout: float) -> list[tuple[Job, dict[str, Any] | None]]:
@@ -65,8 +71,30 @@ class LocalBackend:
             except Exception:  # e.g. the job could not be pickled
                 results.append((job, {"ok": False, "error": traceback.format_exc(), "files": {}}))
         if any(outcome is None for _, outcome in results):
+            culprits = self._crashed_runs()
             self._discard_pool()
+            if culprits:
+                bystanders = [job for job, outcome in results
+                              if outcome is None and job.run_id not in culprits]
+                for job in bystanders:
+                    logger.warning("restarting %s: its worker was stopped as another one died", job.run_id)
+                    self.submit(job)
+                results = [(job, outcome) for job, outcome in results if job not in bystanders]
         return results
+
+    def _crashed_runs(self) -> set[str]:
+        """Run ids of the workers of a broken pool that died by themselves: exited, and not by the ``SIGTERM``
+        the pool sends the rest (empty: cannot tell)."""
+        processes = getattr(self.executor, "_processes", None) or {}
+        culprits = set()
+        for pid, process in list(processes.items()):
+            code = process.exitcode
+            if code is not None and code != -signal.SIGTERM:
+                try:
+                    culprits.add((_pid_dir(self.scratch_root) / str(pid)).read_text())
+                except OSError:  # died between runs (or before naming its run): no run to charge
+                    return set()
+        return culprits
 
     def _discard_pool(self) -> None:
         if self.executor is not None:
@@ -92,6 +120,23 @@ def _kill_workers(executor: concurrent.futures.ProcessPoolExecutor) -> None:
             with contextlib.suppress(Exception):
                 process.kill()
     executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _pid_dir(scratch_root: str | Path) -> Path:
+    """Where each local worker names the run it is running: ``{pid}`` holds the run id."""
+    return Path(scratch_root) / ".pids"
+
+
+def _execute_local(job: Job, scratch_root: str, checkpoint_root: str | None) -> dict[str, Any]:
+    """:func:`execute_job`, with this worker's pid file naming the run while it runs."""
+    marker = _pid_dir(scratch_root) / str(os.getpid())
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(job.run_id)
+    try:
+        return execute_job(job, scratch_root, checkpoint_root)
+    finally:
+        with contextlib.suppress(OSError):
+            marker.unlink()
 
 
 def _init_local_worker(parent_pid: int) -> None:

@@ -38,9 +38,10 @@ def load_result(directory: str | Path) -> dict[str, Any] | None:
 
 
 def finished_runs(out: str | Path) -> dict[str, dict[str, Any]]:
-    """run id -> result record of every finished run below ``OUT/runs``."""
+    """run id -> result record of every finished run below ``OUT/runs`` (at any depth: a namespaced env id
+    such as ``ns/Task-v0`` adds a level)."""
     records = {}
-    for path in sorted((Path(out) / "runs").glob(f"*/*/*/{RESULT_FILE}")):
+    for path in sorted((Path(out) / "runs").rglob(RESULT_FILE)):
         record = load_result(path.parent)
         if record is not None:
             records[path.parent.relative_to(Path(out) / "runs").as_posix()] = record
@@ -50,7 +51,7 @@ def finished_runs(out: str | Path) -> dict[str, dict[str, Any]]:
 def failed_runs(out: str | Path) -> dict[str, str]:
     """run id -> error text of every run below ``OUT/runs`` that holds ``error.txt`` and no valid result."""
     failures = {}
-    for path in sorted((Path(out) / "runs").glob(f"*/*/*/{ERROR_FILE}")):
+    for path in sorted((Path(out) / "runs").rglob(ERROR_FILE)):
         if load_result(path.parent) is None:
             run_id = path.parent.relative_to(Path(out) / "runs").as_posix()
             failures[run_id] = path.read_text(errors="replace")

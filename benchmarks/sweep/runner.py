@@ -8,6 +8,7 @@ Layout of an output directory ``OUT``::
     OUT/runs/{env_id}/{method}/seed{n}/  the job's files (curve.csv, visitation.npz, ...) and result.json
     OUT/.scratch/                        per-attempt scratch directories of the local backend
     OUT/.checkpoints/{run id}/           mid-run checkpoints of unfinished runs (local backend), with job.json
+                                         and started.json (the code and time of the attempt it continues)
 
 Crash safety. The job function writes into a scratch directory of its own (unique per attempt, never a run
 directory); the worker sends the files back with the metrics, and the *driver* (the process running
@@ -17,8 +18,11 @@ Restarting a sweep skips finished runs and deletes and redoes every other run di
 is never read. With the local backend a job function that takes ``checkpoint_dir`` (``run_experiment``
 does) keeps a mid-run checkpoint under ``OUT/.checkpoints``: a run killed part-way resumes from it on the
 next sweep, unless its job changed since (``job.json`` beside it); it is deleted once the run is finished.
+A resumed run's ``result.json`` names the code that finished it (``git``) and, under ``started``, the code
+and time of the attempt it resumed (a sweep may span commits).
 A worker killed mid-run (signal, out of memory) is retried ``retries`` times, then recorded as
-a failure; a failing job writes ``error.txt`` instead of ``result.json`` and the sweep goes on. Local
+a failure (with the local backend, the runs whose workers the broken pool stopped alongside it are restarted
+without counting against theirs); a failing job writes ``error.txt`` instead of ``result.json`` and the sweep goes on. Local
 workers die with the driver (Linux ``PR_SET_PDEATHSIG``) and ignore Ctrl-C, which the driver handles by
 killing them. One sweep at a time may write to ``OUT`` (an ``flock`` on ``OUT/.lock``).
 """
@@ -127,13 +131,15 @@ def run_suite(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with _sweep_lock(out):
-        todo, skipped = _plan(out, job_list, redo_changed)
+        provenance = {"git": _git_state(), "driver_host": socket.gethostname()}
+        todo, skipped = _plan(out, job_list, redo_changed, {**provenance, "time": now_utc()})
         result = SweepResult(out, skipped=[j.run_id for j in skipped])
         if todo:  # a rerun that finds everything finished changes no result: not one of the sweep's commands
             _write_sweep_files(out, job_list, command)
             capacity = (jobs or 1) if backend == "local" else (jobs or 0)
             try:
-                _sweep(todo, out, backend, capacity, address, retries, progress, len(job_list), result)
+                _sweep(todo, out, backend, capacity, address, retries, progress, len(job_list), result,
+                       provenance)
             except KeyboardInterrupt:
                 logger.warning("interrupted: %d run(s) unfinished; run the same command again to resume",
                                len(result.unfinished))
@@ -141,8 +147,10 @@ def run_suite(
     return result
 
 
-def _plan(out: Path, job_list: list[Job], redo_changed: bool) -> tuple[list[Job], list[Job]]:
-    """Split into jobs to run and finished jobs to skip; delete the run directories of the former."""
+def _plan(out: Path, job_list: list[Job], redo_changed: bool, started: dict[str, Any]
+          ) -> tuple[list[Job], list[Job]]:
+    """Split into jobs to run and finished jobs to skip; delete the run directories of the former and
+    prepare their checkpoint directories (``started``: this attempt's provenance)."""
     todo, skipped, changed = [], [], []
     for job in job_list:
         record = load_result(run_dir(out, job))
@@ -161,7 +169,7 @@ def _plan(out: Path, job_list: list[Job], redo_changed: bool) -> tuple[list[Job]
             "redo_changed=True (--redo-changed) to redo them.")
     for job in todo:
         shutil.rmtree(run_dir(out, job), ignore_errors=True)
-        _keep_checkpoint_if_same_job(out, job)
+        _keep_checkpoint_if_same_job(out, job, started)
     return todo, skipped
 
 
@@ -175,8 +183,13 @@ def _remove_checkpoint(out: Path, job: Job) -> None:
         parent.rmdir()
 
 
-def _keep_checkpoint_if_same_job(out: Path, job: Job) -> None:
-    """Delete a run's checkpoint left by a different job spec; record the spec the next one is for."""
+#: files of a checkpoint directory that are not the checkpoint itself
+_CHECKPOINT_META = ("job.json", "started.json")
+
+
+def _keep_checkpoint_if_same_job(out: Path, job: Job, started: dict[str, Any]) -> None:
+    """Delete a run's checkpoint left by a different job spec; record the spec the next one is for and, unless
+    a checkpoint is there to resume, that the run starts now (``started``)."""
     directory = checkpoint_dir(out, job)
     try:
         same = json.loads((directory / "job.json").read_text()) == job.spec()
@@ -186,13 +199,23 @@ def _keep_checkpoint_if_same_job(out: Path, job: Job) -> None:
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True, exist_ok=True)
         atomic_write(directory / "job.json", json.dumps(job.spec(), sort_keys=True).encode())
+    if not any(path.name not in _CHECKPOINT_META for path in directory.iterdir()):
+        atomic_write(directory / "started.json", json.dumps(started, sort_keys=True).encode())
+
+
+def _started(out: Path, job: Job) -> dict[str, Any] | None:
+    """The provenance of the attempt a run's checkpoint goes back to (``None``: not recorded)."""
+    try:
+        started = json.loads((checkpoint_dir(out, job) / "started.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return started if isinstance(started, dict) else None
 
 
 def _sweep(todo: list[Job], out: Path, backend: Backend, capacity: int, address: str | None,
-           retries: int, progress: bool, total: int, result: SweepResult) -> None:
+           retries: int, progress: bool, total: int, result: SweepResult, provenance: dict[str, Any]) -> None:
     from tqdm.auto import tqdm
 
-    provenance = {"git": _git_state(), "driver_host": socket.gethostname()}
     pending = collections.deque(todo)
     crashes: collections.Counter[str] = collections.Counter()
     executor = (LocalBackend(out / ".scratch", capacity, out / CHECKPOINTS) if backend == "local"
@@ -260,6 +283,9 @@ def _finalize(out: Path, job: Job, outcome: dict[str, Any], provenance: dict[str
         "versions": outcome["versions"],
         **provenance,
     }
+    started = _started(out, job)
+    if started is not None:
+        record["started"] = started
     atomic_write(directory / RESULT_FILE, json.dumps(record, indent=2, sort_keys=True).encode())
     _remove_checkpoint(out, job)
 

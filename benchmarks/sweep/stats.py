@@ -7,7 +7,8 @@ Per (task, method), over its seeds' finished runs (``result.json`` metrics of
 * ``n_holding``: seeds that hold it at the end: ``success_rate_last`` (the success rate over the last 10% of
   the run's episodes) of at least :data:`HOLDING_RATE`;
 * ``steps_to_first_success_censored_median``: median steps to the first reward, a seed that never found it
-  counting as its full budget (so the median does not improve by dropping the seeds that fail);
+  counting as its full budget (so the median does not improve by dropping the seeds that fail); see
+  :func:`censored_median` for an even number of seeds;
 * :func:`found_fraction`: the fraction of seeds that have found the reward by each step;
 * :func:`separation`: the steps at which a method has found the reward in at least 80% of its seeds and the
   baseline in at most 20% (the VIME paper's claim in a form that does not depend on where a plot stops);
@@ -56,14 +57,32 @@ def holds_reward(record: dict[str, Any]) -> bool:
     return rate is not None and float(rate) >= HOLDING_RATE
 
 
+def censored_median(records: Sequence[dict[str, Any]]) -> float | None:
+    """Median steps to the first reward over all ``records``, a seed that never found it counting as its
+    budget (``None`` without records).
+
+    With an even number of seeds the usual median averages the two middle ones; where the upper of them never
+    found the reward, that average would mix a step with a budget and name a step at which nothing happened.
+    Then the lower middle one is the median: the step by which half of the seeds had found the reward (the
+    Kaplan-Meier median, which the usual median equals everywhere else).
+    """
+    ranked = sorted((first_success_steps(r), not r["metrics"].get("success")) for r in records)
+    if not ranked:
+        return None
+    half = len(ranked) // 2
+    if len(ranked) % 2:
+        return ranked[half][0]
+    (lower, _), (upper, upper_censored) = ranked[half - 1], ranked[half]
+    return lower if upper_censored else (lower + upper) / 2
+
+
 def exploration_summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """``n_found``, ``n_holding``, ``steps_to_first_success_censored_median`` and ``budget`` of one method."""
-    steps = [first_success_steps(r) for r in records]
     budgets = {int(r["job"]["total_timesteps"]) for r in records}
     return {
         "n_found": sum(bool(r["metrics"].get("success")) for r in records),
         "n_holding": sum(holds_reward(r) for r in records),
-        "steps_to_first_success_censored_median": float(np.median(steps)) if steps else None,
+        "steps_to_first_success_censored_median": censored_median(records),
         "budget": max(budgets) if budgets else None,
     }
 

@@ -37,6 +37,9 @@ def test_a_checkpoint_of_another_job_spec_is_not_resumed(tmp_path):
     run_suite(suite(die_once=False), out, jobs=1, progress=False)
     record = json.loads((out / "runs" / TASK / "vime" / "seed0" / "result.json").read_text())
     assert record["metrics"]["resumed_from"] == 0
+    # started afresh: the run's start is this sweep's
+    started = record["started"]
+    assert (started["git"], started["driver_host"]) == (record["git"], record["driver_host"])
 
 
 def test_a_checkpoint_of_the_same_job_spec_is_resumed(tmp_path):
@@ -45,6 +48,10 @@ def test_a_checkpoint_of_the_same_job_spec_is_resumed(tmp_path):
     kept.mkdir(parents=True)
     (kept / "progress.txt").write_text("123")
     (kept / "job.json").write_text(json.dumps(expand(suite(die_once=False))[0].spec()))
+    first_attempt = {"git": {"commit": "0" * 40, "dirty": False}, "driver_host": "elsewhere",
+                     "time": "2026-01-01T00:00:00Z"}
+    (kept / "started.json").write_text(json.dumps(first_attempt))
     run_suite(suite(die_once=False), out, jobs=1, progress=False)
     record = json.loads((out / "runs" / TASK / "vime" / "seed0" / "result.json").read_text())
     assert record["metrics"]["resumed_from"] == 123
+    assert record["started"] == first_attempt  # the code the resumed run began with, not this sweep's

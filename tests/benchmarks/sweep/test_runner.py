@@ -9,7 +9,7 @@ from benchmarks._testing import PARTIAL_RETURN, fake_suite
 from benchmarks.sweep import runner, worker
 from benchmarks.sweep.jobs import expand
 from benchmarks.sweep.report import report
-from benchmarks.sweep.results import atomic_write, failed_runs, load_result
+from benchmarks.sweep.results import atomic_write, failed_runs, finished_runs, load_result
 from benchmarks.sweep.runner import run_suite
 
 TASK = "SparseMountainCar-v0"
@@ -45,7 +45,7 @@ def test_local_run_writes_results_then_restart_skips_finished_and_redoes_partial
                                    "visitation.npz": (run / "visitation.npz").stat().st_size}
         assert {"python", "torch", "numpy"} <= set(record["versions"]) and record["timing"]["seconds"] >= 0
         assert str(PARTIAL_RETURN) not in (run / "curve.csv").read_text()
-    assert not list((out / ".scratch").iterdir())  # scratch directories are removed
+    assert [p.name for p in (out / ".scratch").rglob("*")] == [".pids"]  # scratch directories are removed
 
     # simulate an interrupted attempt of seed 1: a partial curve and no result.json
     seed1 = out / "runs" / TASK / "none" / "seed1"
@@ -84,6 +84,22 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, fake_log):
     assert not (failed_dir / "result.json").exists()
     assert failed_runs(out) == {f"{TASK}/none/seed1": (failed_dir / "error.txt").read_text()}
     assert "fake failure for seed 1" in (report(out, plots=False) and (out / "report.md").read_text())
+
+
+@pytest.mark.slow
+def test_a_dying_worker_is_charged_its_crash_and_the_run_beside_it_is_not(tmp_path, fake_log, monkeypatch):
+    # seed 1's worker kills itself (SIGKILL) on every attempt; seed 0 runs beside it for 2 s each time. One
+    # dead worker breaks the pool and ends both runs: only seed 1's may count as a crash, or seed 0 (in flight
+    # at both crashes) would fail after retries=1 without ever having failed itself.
+    monkeypatch.setenv("BENCH_FAKE_SLEEP", "2,0.3")
+    out = tmp_path / "out"
+    result = run_suite(fake_suite(seeds=2, methods=("none",), kill_seeds=[1]), out, jobs=2, retries=1,
+                       progress=False)
+    assert list(result.failed) == [f"{TASK}/none/seed1"]
+    assert "died abruptly 2 time(s)" in (out / "runs" / TASK / "none" / "seed1" / "error.txt").read_text()
+    assert result.finished == [f"{TASK}/none/seed0"] and attempts(fake_log, "none", 1) == 2
+    record = json.loads((out / "runs" / TASK / "none" / "seed0" / "result.json").read_text())
+    assert record["metrics"]["final_return"] == 0.0 and record["timing"]["attempt"] == 1
 
 
 def test_a_job_breaking_the_contract_fails_with_a_clear_message(tmp_path, monkeypatch):
@@ -150,6 +166,18 @@ def test_load_result_treats_partial_files_as_unfinished(tmp_path):
     atomic_write(tmp_path / "result.json", json.dumps({"job": {}, "metrics": {}}).encode())
     assert load_result(tmp_path) == {"job": {}, "metrics": {}}
     assert [p.name for p in tmp_path.iterdir()] == ["result.json"]  # no temporary file left
+
+
+def test_runs_of_namespaced_env_ids_are_found(tmp_path):
+    # gymnasium ids may carry a namespace ("ns/Task-v0"): their run ids are one directory deeper
+    ids = ["Task-v0/none/seed0", "ns/Task-v0/none/seed0", "ns/Task-v0/vime/seed1"]
+    for run_id in ids:
+        (tmp_path / "runs" / run_id).mkdir(parents=True)
+        atomic_write(tmp_path / "runs" / run_id / "result.json", b'{"job": {}, "metrics": {}}')
+    (tmp_path / "runs" / "ns/Task-v0/none/seed2").mkdir(parents=True)
+    (tmp_path / "runs" / "ns/Task-v0/none/seed2/error.txt").write_text("boom")
+    assert sorted(finished_runs(tmp_path)) == sorted(ids)
+    assert failed_runs(tmp_path) == {"ns/Task-v0/none/seed2": "boom"}
 
 
 def test_job_spec_round_trips_through_json():

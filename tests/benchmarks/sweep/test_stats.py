@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from benchmarks.sweep.stats import (
+    censored_median,
     comparison_targets,
     fisher_p,
     found_fraction,
@@ -91,6 +92,32 @@ def brute_force_separation(mine, theirs, found=0.8, baseline_found=0.2, budget=1
 ])
 def test_separation_matches_a_step_by_step_scan(mine, theirs):
     assert separation(_runs(mine), _runs(theirs)) == brute_force_separation(mine, theirs)
+
+
+def kaplan_meier_median(first_steps, budget=100):
+    """Scan the survival curve S(t) = share of seeds yet to find the reward: the first step where it falls
+    below one half; where it rests at exactly one half, the midpoint to the next first reward (none: that
+    step); the budget if it never reaches one half."""
+    events = sorted(t for t in first_steps if t is not None)
+    for k, t in enumerate(events):
+        survival = 1 - (k + 1) / len(first_steps)
+        if survival < 0.5 - 1e-12:
+            return t
+        if abs(survival - 0.5) < 1e-12:
+            return (t + events[k + 1]) / 2 if k + 1 < len(events) else t
+    return budget
+
+
+@pytest.mark.parametrize("first_steps", [
+    [30, 10, 20], [10, 20, 30, 40], [10, None], [10, 20, None, None], [None, None], [10, 10, None, None],
+    [5, None, None, None], [40, 30, None], [7, None, 3, 9, None, None], [50],
+])
+def test_censored_median_is_the_kaplan_meier_median(first_steps):
+    assert censored_median(_runs(first_steps)) == kaplan_meier_median(first_steps)
+
+
+def test_censored_median_of_nothing_is_none():
+    assert censored_median([]) is None
 
 
 def test_separation_rejects_fractions_outside_0_1():

@@ -104,6 +104,11 @@ class CuriosityCallback(BaseCallback):
     def _on_training_end(self) -> None:
         self.wrapper.callback_attached = False
 
+    def _on_rollout_start(self) -> None:
+        # SB3 empties its rollout buffer here (collect_rollouts: rollout_buffer.reset()); a rollout cut short
+        # by a callback that stopped training must not be stitched to the next one
+        self.wrapper.rollout.clear()
+
     def _on_step(self) -> bool:
         self.wrapper.bonus.set_progress(self.model._current_progress_remaining)  # a scheduled eta follows
         for info in self.locals.get("infos", []):

@@ -58,14 +58,20 @@ def _buffer_state(buffer: ReplayBuffer) -> dict[str, Any]:
 def _restore_buffer(buffer: ReplayBuffer, state: dict[str, Any], path: str | os.PathLike) -> None:
     arrays = state["arrays"]
     rows = max((len(a) for a in arrays.values()), default=0)
-    if rows > buffer.buffer_size:
-        raise ValueError(f"{path} holds {rows} replay rows; this run's buffer has {buffer.buffer_size}")
+    if rows > buffer.buffer_size or (state["full"] and rows != buffer.buffer_size):
+        full = " (a full buffer)" if state["full"] else ""
+        raise ValueError(f"{path} holds {rows} replay rows{full}; this run's buffer has "
+                         f"{buffer.buffer_size}: resume with the checkpoint's buffer_size")
     for name, value in arrays.items():
         target = getattr(buffer, name, None)
         if not isinstance(target, np.ndarray) or target.shape[1:] != tuple(value.shape[1:]):
             raise ValueError(f"{path}: replay array {name!r} does not fit this run's buffer")
         target[: len(value)] = value.numpy()
     buffer.pos, buffer.full = state["pos"], state["full"]
+    if buffer.optimize_memory_usage and (buffer.full or buffer.pos > 0):
+        # the resumed run starts fresh episodes, and its first observation overwrites the next observation
+        # of the last stored transition: end that transition, as SB3's OffPolicyAlgorithm._setup_learn does
+        buffer.dones[(buffer.pos - 1) % buffer.buffer_size] = True
 
 
 def save_checkpoint(
@@ -82,6 +88,7 @@ def save_checkpoint(
         "replay_buffer": None if buffer is None else _buffer_state(buffer),
         "num_timesteps": int(model.num_timesteps),
         "n_updates": int(getattr(model, "_n_updates", 0)),
+        "n_calls": int(getattr(model, "_n_calls", 0)),  # DQN: its target network updates every so many
         "episodes": [dict(e) for e in recorder.episodes],
         "visits": torch.as_tensor(recorder.visits),
         "early_visits": torch.as_tensor(recorder.early_visits),
@@ -135,6 +142,8 @@ def load_checkpoint(
     model.num_timesteps = state["num_timesteps"]
     if hasattr(model, "_n_updates"):
         model._n_updates = state["n_updates"]
+    if hasattr(model, "_n_calls"):  # files without it: one call per step of each env, from the start
+        model._n_calls = state.get("n_calls", model.num_timesteps // model.n_envs)
     if wrapper is not None:
         wrapper.bonus.load_state_dict(state["bonus"])
     if baseline is not None:

@@ -244,6 +244,9 @@ def run_experiment(
     if bonus == "none" and callback_kwargs:
         raise UsageError("callback_kwargs", f"callback_kwargs {sorted(callback_kwargs)} need a bonus; this "
                          "run has bonus='none'")  # fmt: skip
+    if checkpoint_dir is not None and not _positive_int(checkpoint_every):  # before anything is written
+        raise UsageError("checkpoint_every", f"checkpoint_every must be a positive number of rollouts, got "
+                         f"{checkpoint_every!r}")
     if value_baseline not in VALUE_BASELINES:
         raise UsageError("value_baseline", f"value_baseline must be one of {', '.join(VALUE_BASELINES)}, got "
                          f"{value_baseline!r}")
@@ -278,6 +281,9 @@ def run_experiment(
         checkpoint = Path(checkpoint_dir) / CHECKPOINT_FILE
         if checkpoint.is_file():
             done = load_checkpoint(checkpoint, model, wrapper, recorder, seed, linear)
+            # SB3 moves the progress only after a rollout (or step): until then a scheduled eta would read the
+            # 1.0 of a fresh model, not the uninterrupted run's value
+            model._update_current_progress_remaining(min(done, int(total_timesteps)), int(total_timesteps))
         callbacks.append(CheckpointCallback(checkpoint, wrapper, recorder, checkpoint_every, linear))
     start = time.perf_counter()
     with warnings.catch_warnings():

@@ -183,3 +183,20 @@ def test_a_bonus_for_four_actions_refuses_an_env_with_three(counter_env, next_ob
     bonus = next_obs_bonus(venv.observation_space, spaces.Discrete(4))
     with pytest.raises(ValueError, match=r"built for actions Discrete\(4\), the env has Discrete\(3\)"):
         CuriosityVecEnv(venv, bonus)
+
+
+def test_a_rollout_cut_short_by_a_stopping_callback_is_not_stitched_to_the_next(counter_env, next_obs_bonus):
+    """SB3 drops a rollout that a callback stopped (its next collect_rollouts resets the buffer): learning on
+    rewrites the next rollout from its own 10 steps only."""
+    from stable_baselines3.common.callbacks import StopTrainingOnMaxEpisodes
+
+    model, _ = rollout_model(PPO, counter_env, next_obs_bonus, n_envs=1)
+    model.learn(40, callback=[CuriosityCallback(), StopTrainingOnMaxEpisodes(3)])  # stops at step 12
+    assert model.num_timesteps == 12 and len(model.get_env().rollout) == 2
+    capture = Capture()
+    model.learn(10, callback=[CuriosityCallback(), capture], reset_num_timesteps=False)
+    assert model.num_timesteps == 22 and len(capture.rollouts) == 1
+    # steps 13..22 continue the counter (episode step 1 of 4 at step 13): bonus eta * s'[0] on each
+    steps = np.arange(12, 22)[:, None]
+    expected = (steps % LENGTH == LENGTH - 1) + ETA * (steps % LENGTH + 1)
+    np.testing.assert_allclose(capture.rollouts[0]["rewards"], expected, rtol=1e-6)

@@ -195,3 +195,74 @@ def test_a_checkpoint_of_the_first_format_still_resumes(tmp_path):
     metrics = run_experiment(ENV, "ppo", "none", 2 * 256, seed=0, out_dir=tmp_path / "b",
                              algo_kwargs=PPO_TINY, save=False, checkpoint_dir=ckpt)  # fmt: skip
     assert metrics["resumed_from"] == 256 and metrics["timesteps"] == 2 * 256
+
+
+def test_a_resumed_run_schedules_eta_from_its_checkpoints_progress(tmp_path, monkeypatch):
+    """Linear eta: the last rollout of a 4-rollout run runs at progress 0.25, resumed or not (a fresh
+    model's progress is 1.0 until SB3 first moves it, after the rollout)."""
+    etas = {}
+
+    class Spy(experiment.CheckpointCallback):
+        def _on_training_end(self):
+            etas[str(self.recorder.out_dir.name)] = self.wrapper.bonus.eta
+
+    monkeypatch.setattr(experiment, "CheckpointCallback", Spy)
+    ckpt = tmp_path / "ckpt"
+    for name in ("a", "b"):  # a: uninterrupted, checkpoints at 256, 512, 768; b: resumes at 768
+        run_experiment(ENV, "ppo", "rnd", 4 * 256, seed=0, out_dir=tmp_path / name, algo_kwargs=PPO_TINY,
+                       eta=2.0, eta_schedule="linear", save=False, checkpoint_dir=ckpt, checkpoint_every=1)
+    assert safe_load(ckpt / CHECKPOINT_FILE)["num_timesteps"] == 3 * 256
+    assert etas["a"] == pytest.approx(2.0 * 0.25) and etas["b"] == pytest.approx(etas["a"])
+
+
+def dqn_checkpoint(tmp_path, buffer_size, **kwargs):
+    ckpt = tmp_path / "ckpt"
+    run_experiment("CartPole-v1", "dqn", "none", OFF_POLICY_BLOCK + 10, seed=0, out_dir=tmp_path / "a",
+                   algo_kwargs={"learning_starts": 100, "batch_size": 16, "buffer_size": buffer_size,
+                                "policy_kwargs": {"net_arch": [8]}, **kwargs},
+                   save=False, checkpoint_dir=ckpt, checkpoint_every=1)  # fmt: skip
+    return ckpt
+
+
+def test_a_full_replay_buffer_is_refused_by_a_larger_one(tmp_path):
+    """A full buffer of 500 rows in one of 3,000 would be sampled over 2,500 rows of zeros."""
+    ckpt = dqn_checkpoint(tmp_path, 500)
+    assert safe_load(ckpt / CHECKPOINT_FILE)["replay_buffer"]["full"]
+    with pytest.raises(ValueError, match=r"500 replay rows \(a full buffer\); this run's buffer has 3000"):
+        run_experiment("CartPole-v1", "dqn", "none", 2 * OFF_POLICY_BLOCK, seed=0, out_dir=tmp_path / "b",
+                       algo_kwargs={"learning_starts": 100, "batch_size": 16, "buffer_size": 3000,
+                                    "policy_kwargs": {"net_arch": [8]}},
+                       save=False, checkpoint_dir=ckpt)  # fmt: skip
+
+
+def test_a_resumed_dqn_keeps_its_target_network_cadence_and_memory_saving_buffer(tmp_path, monkeypatch):
+    """DQN's target updates count its step calls (SB3 dqn.py: ``_n_calls % target_update_interval``); with
+    ``optimize_memory_usage`` the last stored transition's next observation is overwritten by the resumed
+    run's first one, so that transition must end there (as SB3 ends it when learning restarts)."""
+    kwargs = {"optimize_memory_usage": True, "replay_buffer_kwargs": {"handle_timeout_termination": False}}
+    ckpt = dqn_checkpoint(tmp_path, 3000, **kwargs)
+    captured = {}
+
+    class Spy(experiment.CheckpointCallback):
+        def _on_training_start(self):
+            super()._on_training_start()
+            buffer = self.model.replay_buffer
+            captured.update(n_calls=self.model._n_calls, last_done=buffer.dones[buffer.pos - 1].copy())
+
+    monkeypatch.setattr(experiment, "CheckpointCallback", Spy)
+    state = safe_load(ckpt / CHECKPOINT_FILE)
+    assert state["num_timesteps"] == OFF_POLICY_BLOCK
+    assert not state["replay_buffer"]["arrays"]["dones"][-2].any()  # the transition goes on: nothing ends it
+    run_experiment("CartPole-v1", "dqn", "none", OFF_POLICY_BLOCK, seed=0, out_dir=tmp_path / "b",
+                   algo_kwargs={"learning_starts": 100, "batch_size": 16, "buffer_size": 3000,
+                                "policy_kwargs": {"net_arch": [8]}, **kwargs},
+                   save=False, checkpoint_dir=ckpt)  # fmt: skip
+    assert captured["n_calls"] == OFF_POLICY_BLOCK  # one env: one call per step
+    assert captured["last_done"].all()
+
+
+def test_a_bad_checkpoint_interval_is_refused_before_the_run_directory_is_written(tmp_path):
+    with pytest.raises(ValueError, match="checkpoint_every must be a positive number of rollouts, got 0"):
+        run_experiment(ENV, "ppo", "none", 256, out_dir=tmp_path / "run", algo_kwargs=PPO_TINY, save=False,
+                       checkpoint_dir=tmp_path / "ckpt", checkpoint_every=0)
+    assert not (tmp_path / "run").exists()

@@ -365,6 +365,8 @@ def encode_actions(
         flat = actions.reshape(actions.shape[0], int(np.prod(actions.shape[1:])))  # (0, -1) is ambiguous
         if flat.shape[1] != 1:
             raise ValueError(f"Discrete actions must have shape (batch,) or (batch, 1), got {actions.shape}")
+        if flat.dtype.kind not in "biu" and not np.all(flat == np.round(flat)):  # 1.7 would pass as 1
+            raise ValueError(f"Discrete actions must be whole numbers, got {flat[:, 0]}")
         idx = torch.as_tensor(flat[:, 0].astype(np.int64) - int(action_space.start), device=device)
         if (idx < 0).any() or (idx >= action_space.n).any():
             start = int(action_space.start)

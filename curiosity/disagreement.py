@@ -126,7 +126,7 @@ class Disagreement(LearnedBonus):
         self.hidden_sizes = check_sizes("hidden_sizes", hidden_sizes)
         self.encoder = check_encoder(encoder)
         feature_dim = check_int("feature_dim", feature_dim)
-        self.learning_rate = check_float("learning_rate", learning_rate)
+        self.learning_rate = check_float("learning_rate", learning_rate, high_inclusive=False)
         self.independent_batches = bool(independent_batches)
         self.batch_size = check_int("batch_size", batch_size)
         self.gradient_steps = check_int("gradient_steps", gradient_steps)

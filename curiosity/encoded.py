@@ -54,13 +54,14 @@ class EncodedBonus(IntrinsicBonus):
         observation_space: image observations (any ``Box``; vectors work too).
         action_space: ``Box`` or ``Discrete``.
         inner: the bonus on features: a name in :data:`curiosity.direct.DIRECT_BONUSES` (``"vime"``,
-            ``"rnd"``, ...: any of :func:`curiosity.make_bonus` but ``"vime-latent"``),
+            ``"rnd"``, ...: any of :func:`curiosity.make_bonus` but ``"vime-latent"`` and the episodic
+            ``"e3b"``, ``"ride"``, ``"ngu"``, which take an ``encoder`` themselves),
             a factory ``(latent_space, action_space) -> IntrinsicBonus``, or a bonus already built for
             ``Box(-inf, inf, (feature_dim,))`` observations.
         encoder: module mapping ``(batch, *obs_shape)`` to ``(batch, ...)`` features.
         inner_kwargs: keyword arguments of the inner bonus when ``inner`` is a name.
-        eta: bonus scale ``r + eta * normalize(bonus)``; ``None`` takes the inner bonus's ``eta``
-            (the inner bonus's own ``eta`` is not used otherwise).
+        eta: bonus scale ``r + eta * normalize(bonus)``; ``None`` takes the inner bonus's ``eta`` (its
+            schedule too, if it has one; the inner bonus's own ``eta`` is not used otherwise).
         encoder_updates: ``"frozen"`` or ``"online"`` (see the module docstring).
         encoder_steps: ``train_step`` calls per :meth:`train` in online mode.
         encoder_batch_size: frames per ``train_step`` in online mode.
@@ -74,7 +75,7 @@ class EncodedBonus(IntrinsicBonus):
 
     Raises:
         TypeError: unsupported spaces, an ``encoder`` that is not a module, an online encoder without
-            ``train_step``, or an inner bonus that does not model flat vectors.
+            ``train_step``, an inner bonus that does not model flat vectors, or an episodic one.
         ValueError: a bad hyperparameter, or an inner bonus built for another feature width.
     """
 
@@ -123,8 +124,8 @@ class EncodedBonus(IntrinsicBonus):
         self.feature_dim = self._probe_feature_dim()
         self.latent_space = spaces.Box(-np.inf, np.inf, (self.feature_dim,), np.float32)
         self.inner = self._build_inner(inner, dict(inner_kwargs or {}))
-        if eta is None:
-            self.eta = self.inner.eta
+        if eta is None:  # the inner bonus's eta, its schedule included
+            self.eta = self.inner.eta_schedule if self.inner.eta_schedule is not None else self.inner.eta
         self.generator = torch.Generator().manual_seed(self.seed)
         self.pool: RingPool | None = None
         if encoder_updates == "online":
@@ -156,6 +157,11 @@ class EncodedBonus(IntrinsicBonus):
             raise TypeError(f"inner must be a bonus name, a factory or an IntrinsicBonus, got {inner!r}")
         if not isinstance(bonus, IntrinsicBonus):
             raise TypeError(f"the inner factory returned {type(bonus).__name__}, not an IntrinsicBonus")
+        if getattr(bonus, "episodic", False):  # compute and add here take no episode ends (dones)
+            raise TypeError(
+                f"{type(bonus).__name__} is episodic: it needs each batch's episode ends (dones), which "
+                f"EncodedBonus does not pass; give the encoder to {type(bonus).__name__} itself (encoder=...)"
+            )
         if tuple(bonus.observation_space.shape) != (self.feature_dim,):
             raise ValueError(
                 f"the inner bonus models observations of shape {bonus.observation_space.shape}, but the "

@@ -119,7 +119,7 @@ class ICM(LearnedBonus):
         check_encoder(encoder)
         self.encoder_arch = check_encoder_arch(encoder_arch)
         self.beta = check_float("beta", beta, 0.0, 1.0, low_inclusive=True)
-        self.learning_rate = check_float("learning_rate", learning_rate)
+        self.learning_rate = check_float("learning_rate", learning_rate, high_inclusive=False)
         self.detach_forward_features = bool(detach_forward_features)
         self.batch_size = check_int("batch_size", batch_size)
         self.gradient_steps = check_int("gradient_steps", gradient_steps)

@@ -134,13 +134,15 @@ class NGU(EpisodicBonus):
         self.hidden_dim = check_int("hidden_dim", hidden_dim)
         check_encoder(encoder)
         self.k = check_int("k", k)
-        self.kernel_epsilon = check_float("kernel_epsilon", kernel_epsilon)
+        self.kernel_epsilon = check_float("kernel_epsilon", kernel_epsilon, high_inclusive=False)
         self.cluster_distance = check_float("cluster_distance", cluster_distance, low_inclusive=True)
-        self.pseudo_count_constant = check_float("pseudo_count_constant", pseudo_count_constant)
+        self.pseudo_count_constant = check_float(
+            "pseudo_count_constant", pseudo_count_constant, high_inclusive=False
+        )
         self.max_similarity = check_float("max_similarity", max_similarity)
         self.max_modulation = check_float("max_modulation", max_modulation, 1.0, low_inclusive=True)
         self.memory_capacity = check_int("memory_capacity", memory_capacity)
-        self.learning_rate = check_float("learning_rate", learning_rate)
+        self.learning_rate = check_float("learning_rate", learning_rate, high_inclusive=False)
         self.batch_size = check_int("batch_size", batch_size)
         self.gradient_steps = check_int("gradient_steps", gradient_steps)
         self.chunk_size = check_int("chunk_size", chunk_size)
@@ -206,7 +208,10 @@ class NGU(EpisodicBonus):
         to_memory = torch.cdist(q, mem).square()
         # state j sees the last `memory_capacity` entries of [mem, q_0..q_{j-1}]
         to_memory[entries[None, :] < (m + steps - self.memory_capacity)[:, None]] = torch.inf
-        to_earlier = torch.cdist(q, q).square().masked_fill(steps[None, :] >= steps[:, None], torch.inf)
+        # and the states q_i before it in this chunk, those among the same last entries (i >= j - capacity)
+        i, j = steps[None, :], steps[:, None]
+        earlier = (i < j) & (i >= j - self.memory_capacity)
+        to_earlier = torch.cdist(q, q).square().masked_fill(~earlier, torch.inf)
         dists = torch.cat([to_memory, to_earlier], dim=1)
         nearest = dists.topk(min(self.k, dists.shape[1]), dim=1, largest=False).values.double()
         valid = torch.isfinite(nearest)

@@ -115,7 +115,7 @@ class RND(LearnedBonus):
         self.predictor_extra_layers = check_int("predictor_extra_layers", predictor_extra_layers, minimum=0)
         if self.encoder is not None:
             self.encoder.to(self.device)
-        self.learning_rate = check_float("learning_rate", learning_rate)
+        self.learning_rate = check_float("learning_rate", learning_rate, high_inclusive=False)
         self.obs_clip = check_float("obs_clip", obs_clip)
         self.init_normalization(normalize_bonus)
         self.batch_size = check_int("batch_size", batch_size)

@@ -30,7 +30,7 @@ from curiosity.bnn_training import ELBOTrainer, supports
 from curiosity.infogain import exact_kl, second_order_kl
 from curiosity.normalization import RunningMeanStd
 from curiosity.pool import RingPool
-from curiosity.validation import check_state_keys
+from curiosity.validation import check_int, check_state_keys
 
 # Standardised model inputs are clipped to this range (as SB3's VecNormalize clips observations): a
 # feature that has been constant so far would otherwise be divided by ~0 when it first changes.
@@ -116,8 +116,7 @@ class VIME(IntrinsicBonus):
             exact_steps=exact_steps,
             median_window=median_window,
         )
-        if int(min_pool_size) != min_pool_size or min_pool_size < 0:
-            raise ValueError(f"min_pool_size must be an integer >= 0, got {min_pool_size!r}")
+        min_pool_size = check_int("min_pool_size", min_pool_size, minimum=0)
         if estimator not in ("second_order", "exact"):
             raise ValueError(f"estimator must be 'second_order' or 'exact', got {estimator!r}")
         self.n_updates, self.batch_size, self.n_train_samples = n_updates, batch_size, n_train_samples
@@ -125,7 +124,7 @@ class VIME(IntrinsicBonus):
         self.estimator, self.lam, self.exact_steps = estimator, float(lam), exact_steps
         self.n_bonus_samples, self.clip_max = n_bonus_samples, float(clip_max)
         self.normalize_bonus = normalize
-        self.medians: deque[float] = deque(maxlen=median_window)
+        self.medians: deque[float] = deque(maxlen=int(median_window))
 
         seed, self._noise_seed = (int(x) for x in np.random.SeedSequence(seed).generate_state(2))
         self.generator = torch.Generator().manual_seed(seed)  # training: minibatches and weight noise
@@ -291,11 +290,11 @@ class VIME(IntrinsicBonus):
 
 def _check_positive(**values: float) -> None:
     for name, value in values.items():
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+        if not (number and math.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive finite number, got {value!r}")
 
 
 def _check_positive_int(**values: int) -> None:
     for name, value in values.items():
-        if isinstance(value, bool) or int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_int(name, value)  # an int (NaN, inf, 2.5 and 4.0 are refused by name)

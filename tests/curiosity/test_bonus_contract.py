@@ -488,3 +488,24 @@ def test_discrete_actions_are_one_hot_from_the_spaces_start():
     np.testing.assert_array_equal(encode_actions(np.array([[0]]), space).numpy(), [[0.0, 1.0, 0.0]])
     with pytest.raises(ValueError, match=r"Discrete actions must lie in \[-1, 2\), got \[2\]"):
         encode_actions(np.array([2]), space)
+    # float arrays of whole numbers are actions; 0.7 is no action (not action 0), nor is NaN
+    np.testing.assert_array_equal(encode_actions(np.array([1.0, -1.0]), space).numpy(), np.eye(3)[[2, 0]])
+    for bad in ([0.7, 1.0], [np.nan]):
+        with pytest.raises(ValueError, match="Discrete actions must be whole numbers"):
+            encode_actions(np.array(bad), space)
+
+
+@pytest.mark.parametrize(
+    ("name", "param"),
+    [
+        ("rnd", "learning_rate"), ("icm", "learning_rate"), ("disagreement", "learning_rate"),
+        ("e3b", "learning_rate"), ("ride", "learning_rate"), ("ngu", "learning_rate"), ("e3b", "ridge"),
+        ("ngu", "kernel_epsilon"), ("ngu", "pseudo_count_constant"),
+    ],
+)  # fmt: skip
+def test_an_infinite_step_size_or_constant_is_refused_with_its_name(name: str, param: str) -> None:
+    """inf would give NaN weights after a step (learning rates), NaN kernels (``eps / (d + eps)``), or a
+    bonus that is 0 everywhere (ridge, pseudo-count constant): refused like any other value out of range."""
+    classes = {"rnd": RND, "icm": ICM, "disagreement": Disagreement, "e3b": E3B, "ride": RIDE, "ngu": NGU}
+    with pytest.raises(ValueError, match=rf"{param} must be a number in \(0.0, inf\), got inf"):
+        classes[name](*SPACES["vector-box"], **{param: float("inf")})

@@ -14,6 +14,7 @@ from torch import nn
 
 from curiosity import BONUSES, RND, VIME, EncodedBonus, LatentVIME, SimHash, make_bonus
 from curiosity.digests import unique_rows
+from curiosity.schedules import linear
 from curiosity.serialization import atomic_save, safe_load
 
 torch.set_num_threads(1)
@@ -193,6 +194,16 @@ def test_encoding_in_chunks_matches_one_pass():
     np.testing.assert_allclose(bonus.encode(obs), features(bonus.encoder, obs), rtol=1e-6)
 
 
+def test_eta_none_follows_the_inner_bonus_schedule():
+    """``eta=None`` takes the inner bonus's eta: a schedule given to the inner bonus keeps moving."""
+    bonus = EncodedBonus(
+        OBS, ACT_BOX, "rnd", encoder=TinyEncoder(), inner_kwargs={**SMALL_INNER["rnd"], "eta": linear(0.2)}
+    )
+    assert bonus.eta == pytest.approx(0.2)
+    bonus.set_progress(0.25)
+    assert bonus.eta == pytest.approx(0.05)
+
+
 def test_bad_input_raises():
     encoder = TinyEncoder()
     with pytest.raises(TypeError, match=r"encoder must be a torch\.nn\.Module"):
@@ -209,6 +220,9 @@ def test_bad_input_raises():
         EncodedBonus(OBS, ACT_BOX, lambda o, a: None, encoder=encoder)
     with pytest.raises(TypeError, match="unsupported action space"):
         EncodedBonus(OBS, spaces.MultiBinary(2), "rnd", encoder=encoder)
+    for name in ("e3b", "ride", "ngu"):  # they would treat every batch as one episode of one env
+        with pytest.raises(TypeError, match=r"is episodic: it needs each batch's episode ends \(dones\)"):
+            EncodedBonus(OBS, ACT_BOX, name, encoder=encoder)
     bonus = EncodedBonus(OBS, ACT_BOX, "rnd", encoder=encoder, inner_kwargs=SMALL_INNER["rnd"])
     obs, actions, next_obs = batch()
     with pytest.raises(ValueError, match=r"obs must have shape \(batch, 12, 12, 3\), got \(6, 12, 12\)"):

@@ -65,10 +65,11 @@ def brute_force(bonus: NGU, obs: np.ndarray, next_obs: np.ndarray, dones: np.nda
     return out
 
 
-@pytest.mark.parametrize("capacity", [30_000, 3])
-def test_episodic_reward_matches_algorithm_1_in_every_layout(capacity: int) -> None:
+@pytest.mark.parametrize(("capacity", "chunk_size"), [(30_000, 2), (3, 2), (2, 8), (3, 16)])
+def test_episodic_reward_matches_algorithm_1_in_every_layout(capacity: int, chunk_size: int) -> None:
+    """Chunks longer than the capacity too: a chunk's early states must drop out of the later ones' memory."""
     # max_modulation=1 fixes the lifelong factor at 1: add() moves its statistics between steps
-    settings = {**SMALL, "memory_capacity": capacity, "max_modulation": 1.0, "chunk_size": 2}
+    settings = {**SMALL, "memory_capacity": capacity, "max_modulation": 1.0, "chunk_size": chunk_size}
     obs, actions, next_obs, dones = rollout()
     expected = brute_force(NGU(OBS, ACT, **settings), obs, next_obs, dones)
     flat = [x.reshape(27, *x.shape[2:]) for x in (obs, actions, next_obs)]

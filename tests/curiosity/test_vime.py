@@ -142,11 +142,24 @@ def test_discrete_actions_are_one_hot():
         ({"batch_size": 2.5}, ValueError, "batch_size"),
         ({"estimator": "third_order"}, ValueError, "estimator"),
         ({"min_pool_size": -1}, ValueError, "min_pool_size"),
+        # named, not "cannot convert float NaN to integer" / OverflowError / a float crashing train()
+        ({"n_updates": float("nan")}, ValueError, "n_updates must be an integer >= 1, got nan"),
+        ({"median_window": float("inf")}, ValueError, "median_window must be an integer >= 1, got inf"),
+        ({"batch_size": 4.0}, ValueError, r"batch_size must be an integer >= 1, got 4\.0"),
+        ({"min_pool_size": float("nan")}, ValueError, "min_pool_size must be an integer >= 0, got nan"),
     ],
 )
 def test_bad_hyperparameters_raise(kwargs, error, match):
     with pytest.raises(error, match=match):
         VIME(OBS, ACT, **kwargs)
+
+
+def test_numpy_scalars_are_accepted_as_hyperparameters():
+    """Values read from numpy arrays or configs: np.float32 rates and np.int64 counts are numbers too."""
+    vime = small_vime(learning_rate=np.float32(3e-3), kl_batches=np.float64(5.0), median_window=np.int64(3),
+                      n_updates=np.int64(2), min_pool_size=np.int64(1))  # fmt: skip
+    vime.add(*batch(np.random.default_rng(10), 8))
+    assert vime.train() and vime.medians.maxlen == 3
 
 
 def test_unsupported_spaces_raise():

@@ -20,11 +20,11 @@ does) keeps a mid-run checkpoint under ``OUT/.checkpoints``: a run killed part-w
 next sweep, unless its job changed since (``job.json`` beside it); it is deleted once the run is finished.
 A resumed run's ``result.json`` names the code that finished it (``git``) and, under ``started``, the code
 and time of the attempt it resumed (a sweep may span commits).
-A worker killed mid-run (signal, out of memory) is retried ``retries`` times, then recorded as
-a failure (with the local backend, the runs whose workers the broken pool stopped alongside it are restarted
-without counting against theirs); a failing job writes ``error.txt`` instead of ``result.json`` and the sweep goes on. Local
-workers die with the driver (Linux ``PR_SET_PDEATHSIG``) and ignore Ctrl-C, which the driver handles by
-killing them. One sweep at a time may write to ``OUT`` (an ``flock`` on ``OUT/.lock``).
+A worker killed mid-run (signal, out of memory) is retried ``retries`` times, then recorded as a failure
+(with the local backend, the runs whose workers the broken pool stopped alongside it are restarted without
+counting against theirs); a failing job writes ``error.txt`` instead of ``result.json`` and the sweep goes
+on. Local workers die with the driver (Linux ``PR_SET_PDEATHSIG``) and ignore Ctrl-C, which the driver
+handles by killing them. One sweep at a time may write to ``OUT`` (an ``flock`` on ``OUT/.lock``).
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ and, per batch (``batch_polopt_expl.py``, ``process_samples``):
 :class:`LinearBaselineCallback` does this at the end of each SB3 rollout, after any curiosity callback
 (list it after :class:`agents.CuriosityCallback`), by overwriting the rollout buffer's values, advantages and
 returns; the algorithm's own critic is then unused, so give TRPO ``n_critic_updates=0`` to skip its fitting.
+Step 3 holds with the curiosity glue's rollout mode (the original's, which adds the bonus at the rollout's
+end); in step mode the rewards this callback sees already include the bonus, so w is fitted on them, as
+SB3's own critic would be.
 Deviation: SB3 rollouts are not whole paths, so an episode cut by the rollout's end is continued with b of
 the state after it (in the VIME suite rollouts are exactly one 500-step episode per environment, so no
 episode is cut).
@@ -150,7 +153,8 @@ class LinearBaselineCallback(BaseCallback):
 
     def _on_step(self) -> bool:
         # the reward the env paid, before SB3 adds a bootstrapped value at truncations (rllab's rewards_orig;
-        # with the curiosity glue's rollout mode the bonus is added later, at the rollout's end)
+        # with the curiosity glue's rollout mode the bonus is added later, at the rollout's end; in step mode
+        # it is already in, see the module docstring)
         self._rewards.append(np.array(self.locals["rewards"], dtype=np.float64))
         return True
 

@@ -150,7 +150,8 @@ def build(
     set_random_seed(seed)
     algo_cls = ALGOS[algo]
     algo_kwargs = dict(algo_kwargs or {})
-    venv = make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs)
+    # int(): a whole float (e.g. 2.0 from a config file) passes the check, but make_vec_env takes ints only
+    venv = make_vec_env(env_id, n_envs=int(n_envs), seed=seed, env_kwargs=env_kwargs)
     if not bootstrap_horizon:
         venv = HorizonAsTermination(venv)
     wrapper = None

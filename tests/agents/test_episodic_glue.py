@@ -120,3 +120,8 @@ def test_auto_mode_steps_episodic_bonuses_off_policy(algo: str, bonus: str, mode
     assert wrapper.mode == mode
     relabelled = isinstance(getattr(model, "replay_buffer", None), CuriosityReplayBuffer)
     assert relabelled == (mode == "relabel")
+
+
+def test_a_whole_float_env_count_builds_that_many_envs() -> None:
+    model, _ = build("SparseMountainCar-v0", "ppo", "none", n_envs=2.0)  # e.g. read from a config file
+    assert model.get_env().num_envs == 2

@@ -180,8 +180,17 @@ class MnistDiscriminator(Discriminator):
         self.head = WeightNormLinear(head_in, num_classes, init_std=init_std, train_scale=True)
 
     def forward_with_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Returns ``(logits (batch, K), features (batch, hidden[-1]))``."""
-        feats = self.trunk(x.reshape(x.shape[0], -1).float())
+        """Returns ``(logits (batch, K), features (batch, hidden[-1]))``.
+
+        Raises:
+            TypeError: integer images (e.g. uint8 in [0, 255]; the model takes floats in [0, 1]).
+            ValueError: images that do not have ``in_features`` values each.
+        """
+        if not x.is_floating_point():
+            raise TypeError(f"images must be floats in [0, 1], got dtype {x.dtype} (divide uint8 by 255)")
+        if x.dim() < 2 or x.shape[1:].numel() != self.in_features:
+            raise ValueError(f"images must have {self.in_features} values each, got shape {tuple(x.shape)}")
+        feats = self.trunk(x.reshape(x.shape[0], self.in_features).float())
         h = self.feature_noise(feats)
         if self.minibatch is not None:
             h = self.minibatch(h)

@@ -253,6 +253,13 @@ def _train_member(
                 f"{ckpt} was written with a different configuration; "
                 "use another checkpoint_dir or --no-resume"
             )
+        saved_labelled = state.get("labelled")  # absent in checkpoints older than this check
+        if saved_labelled is not None and not torch.equal(saved_labelled, labelled.cpu()):
+            raise ValueError(
+                f"{ckpt} was trained on other labelled examples than label_seed={cfg.label_seed} chooses "
+                "here (a different torch version draws another subset); use another checkpoint_dir "
+                "or --no-resume"
+            )
         gan.load_state_dict(state["gan"])
         torch.set_rng_state(state["rng"])
         if device.type == "cuda" and "cuda_rng" in state:
@@ -296,6 +303,7 @@ def _train_member(
         record["epoch"], record["seconds"] = epoch + 1, record["seconds"] + entry["seconds"]
         if ckpt is not None:
             state = {"gan": gan.state_dict(), "rng": torch.get_rng_state(), "record": record}
+            state["labelled"] = labelled.cpu()  # the subset, checked on resume
             if device.type == "cuda":
                 state["cuda_rng"] = torch.cuda.get_rng_state(device)
             atomic_save(to_cpu(state), ckpt)
@@ -321,6 +329,11 @@ def train(config: TrainGanConfig) -> dict:
     device = resolve_device(cfg.device)
     x_train, y_train = (t.to(device) for t in load_dataset(cfg, "train"))
     x_test, y_test = (t.to(device) for t in load_dataset(cfg, "test"))
+    if len(x_train) < cfg.batch_size:  # no full unlabelled batch: an epoch would hang or train nothing
+        raise ValueError(
+            f"batch_size={cfg.batch_size} is larger than the {len(x_train)} training images "
+            f"(train_subset={cfg.train_subset!r}); use a smaller batch_size or more images"
+        )
     labelled = select_labelled(y_train.cpu(), cfg.labels_per_class, cfg.label_seed)
     probs, errors, histories, seconds, gans, member_probs = None, [], [], 0.0, [], []
     for member in range(cfg.ensemble_size):

@@ -273,3 +273,50 @@ def test_a_run_started_on_cuda_resumes_on_the_cpu(tmp_path) -> None:
     assert "cuda_rng" in state and all(t.device.type == "cpu" for t in state["gan"]["discriminator"].values())
     resumed = train(_tiny(tmp_path, device="cpu"))
     assert len(resumed["history"][0]) == 2 and 0.0 <= resumed["test_error"] <= 1.0
+
+
+def test_a_training_set_smaller_than_a_batch_is_refused(tmp_path) -> None:
+    """Fewer training images than batch_size gave no unlabelled batch: a hang (or epochs of 0 steps)."""
+    import signal
+
+    def hang(*_):
+        raise TimeoutError("train() hung on a training set smaller than a batch")
+
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(60)
+    try:
+        # the first 18 MNIST training images hold every digit: one label per class can be drawn
+        with pytest.raises(ValueError, match=r"batch_size=20 is larger than the 18 training images"):
+            train(_tiny(tmp_path, train_subset=18, labels_per_class=1))
+        with pytest.raises(ValueError, match=r"batch_size=20 is larger than the 18 training images"):
+            train(_tiny(tmp_path, train_subset=18, labels_per_class=1, iterations_per_epoch=None))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_resume_refuses_another_labelled_subset(tmp_path, monkeypatch) -> None:
+    """The labelled subset is redrawn from label_seed on resume; a different draw (e.g. another torch
+    version's randperm) must not silently train on other labels than the checkpoint's."""
+    import generative.gan.train as train_module
+
+    train(_tiny(tmp_path, epochs=1))
+    with monkeypatch.context() as patch:
+        patch.setattr(train_module, "select_labelled", lambda y, k, seed: select_labelled(y, k, seed + 1))
+        with pytest.raises(ValueError, match="other labelled examples"):
+            train(_tiny(tmp_path))
+    saved = safe_load(tmp_path / "ckpt" / "member0.pt")["labelled"]
+    assert torch.equal(saved, select_labelled(load_mnist("train")[1][:1000], 10, 0))
+    assert len(train(_tiny(tmp_path))["history"][0]) == 2  # the same subset resumes
+
+
+def test_mnist_discriminator_refuses_unscaled_or_misshapen_images() -> None:
+    """uint8 images in [0, 255] used to be classified silently as if they were in [0, 1]."""
+    d = MnistDiscriminator(hidden=(8, 4))
+    images, _ = load_mnist("test")
+    with pytest.raises(TypeError, match=r"floats in \[0, 1\], got dtype torch.uint8"):
+        d.predict(images[:5])
+    with pytest.raises(ValueError, match=r"784 values each, got shape \(5, 100\)"):
+        d(torch.rand(5, 100))
+    assert d.predict(images[:5].float() / 255).shape == (5,)
+    assert d(torch.rand(0, 784)).shape == (0, 10)

@@ -215,13 +215,14 @@ def data_dependent_init(model: nn.Module, *inputs: torch.Tensor) -> None:
     """Run ``model(*inputs)`` once with every weight-normalised layer in initialisation mode.
 
     Each such layer rescales its ``g`` and sets its bias so that its pre-activations on this batch have
-    zero mean and unit variance (layers are initialised in order, each seeing already-normalised inputs).
+    zero mean and unit variance (layers are initialised in order, each seeing already-normalised inputs); a
+    :class:`MinibatchDiscrimination` layer rescales its kernels and sets its bias (see the class).
 
     Args:
-        model: a module containing :class:`WeightNormLinear` / conv layers.
+        model: a module containing :class:`WeightNormLinear` / conv / minibatch-discrimination layers.
         inputs: a representative batch (the improved-GAN code uses 500 training images).
     """
-    layers = [m for m in model.modules() if isinstance(m, _WeightNorm)]
+    layers = [m for m in model.modules() if isinstance(m, (_WeightNorm, MinibatchDiscrimination))]
     for layer in layers:
         layer._init_mode = True
     try:
@@ -237,6 +238,14 @@ class MinibatchDiscrimination(nn.Module):
     ``M_i = f(x_i) T`` with ``T`` of shape ``(A, B, C)``; ``c_b(i, j) = exp(-||M_i,b - M_j,b||_1)``;
     ``o_b(i) = sum_{j != i} c_b(i, j)`` (+ a learned bias ``b_b``, as in their code); the output is
     ``[f(x_i), o(x_i)]``.
+
+    Data-dependent initialisation (:func:`data_dependent_init`, their ``MinibatchLayer`` with ``init=True``):
+    with ``m_b`` half the batch mean of each sample's L1 distance to its nearest other sample in kernel
+    ``b``, ``T``'s scale of kernel ``b`` is divided by ``m_b`` (``log_scale -= log m_b``; ``theta`` itself
+    without weight norm), so that nearest neighbours start at a mean distance of 2, and ``b_b`` is set to
+    minus the batch mean of ``o_b``, so that ``o_b`` starts at mean 0. (Without it, on the improved-GAN MNIST
+    discriminator's features, ``o_b`` starts near 33 +- 15: sums over 500 images of closeness to
+    neighbours at a mean nearest distance of 0.85.)
 
     Args:
         in_features: ``A``, the size of ``f(x)``.
@@ -277,6 +286,7 @@ class MinibatchDiscrimination(nn.Module):
         self.theta = nn.Parameter(torch.randn(in_features, num_kernels, kernel_dim) * init_std)
         self.log_scale = nn.Parameter(torch.zeros(num_kernels, kernel_dim)) if weight_norm else None
         self.bias = nn.Parameter(torch.full((num_kernels,), -1.0)) if bias else None
+        self._init_mode = False
 
     def tensor(self) -> torch.Tensor:
         """The effective ``T``, shape ``(A, B, C)``."""
@@ -293,10 +303,28 @@ class MinibatchDiscrimination(nn.Module):
             )
         m = torch.einsum("na,abc->bnc", features, self.tensor())  # (B, batch, C)
         dist = torch.cdist(m, m, p=1)  # (B, batch, batch) L1 distances
+        if self._init_mode:
+            dist = self._initialise_scale(dist)
         c = torch.exp(-dist)
         o = c.sum(dim=2) - torch.diagonal(c, dim1=1, dim2=2)  # drop j == i (c(i, i) = 1)
         o = o.t()
+        if self._init_mode and self.bias is not None:
+            with torch.no_grad():
+                self.bias.copy_(-o.mean(dim=0))
         return o + self.bias if self.bias is not None else o
+
+    @torch.no_grad()
+    def _initialise_scale(self, dist: torch.Tensor) -> torch.Tensor:
+        """Divide ``T``'s scale per kernel by ``m_b`` (see the class docstring); the distances, rescaled."""
+        if dist.shape[1] < 2:
+            raise ValueError("minibatch discrimination's data-dependent init needs a batch of at least 2")
+        others = dist + torch.diag(torch.full((dist.shape[1],), torch.inf, device=dist.device))
+        half_mean_nearest = 0.5 * others.min(dim=2).values.mean(dim=1)  # (B,)
+        if self.log_scale is not None:
+            self.log_scale.sub_(half_mean_nearest.log()[:, None])
+        else:
+            self.theta.div_(half_mean_nearest[None, :, None])
+        return dist / half_mean_nearest[:, None, None]
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Concatenate the features with their closeness statistics: ``(batch, A) -> (batch, A + B)``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -39,6 +40,34 @@ def test_minibatch_discrimination_matches_pairwise_loop(weight_norm: bool, bias:
     assert out.shape == (n, a + b)
     torch.testing.assert_close(out[:, :a], f)
     torch.testing.assert_close(out[:, a:], expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("weight_norm", [True, False])
+def test_minibatch_discrimination_data_init_follows_their_minibatch_layer(weight_norm: bool) -> None:
+    # their MinibatchLayer.get_output_for(init=True), transcribed in numpy: abs_dif (n, B, n) with 1e6 on the
+    # diagonal; m = 0.5 * mean_i min_j abs_dif; log_weight_scale -= log m; f = sum_j exp(-abs_dif / m);
+    # b = -mean_i f and the output f - mean_i f
+    torch.manual_seed(0)
+    a, b, c, n = 6, 4, 3, 9
+    layer = MinibatchDiscrimination(a, b, c, weight_norm=weight_norm, init_std=0.5)
+    f = torch.randn(n, a) * 2
+    T = layer.tensor().detach().double().numpy()
+    act = np.einsum("na,abc->nbc", f.double().numpy(), T)
+    abs_dif = np.abs(act[:, :, :, None] - act.transpose(1, 2, 0)[None]).sum(axis=2)
+    abs_dif += 1e6 * np.eye(n)[:, None, :]
+    m = 0.5 * abs_dif.min(axis=2).mean(axis=0)
+    feats = np.exp(-abs_dif / m[None, :, None]).sum(axis=2)
+    expected_out = feats - feats.mean(axis=0)
+    scale_before = layer.log_scale.detach().clone() if weight_norm else None
+
+    data_dependent_init(layer, f)
+    np.testing.assert_allclose(layer.bias.detach().numpy(), -feats.mean(axis=0), rtol=1e-4)
+    if weight_norm:
+        np.testing.assert_allclose(layer.log_scale.detach().numpy(),
+                                   (scale_before - torch.from_numpy(np.log(m))[:, None]).numpy(), atol=1e-6)
+    out = layer(f).detach()  # after the init, the same batch: as the init pass returned it
+    np.testing.assert_allclose(out[:, a:].numpy(), expected_out, atol=1e-5)
+    np.testing.assert_allclose(out[:, a:].mean(dim=0).numpy(), 0.0, atol=1e-5)
 
 
 def test_minibatch_discrimination_gradients_and_errors() -> None:

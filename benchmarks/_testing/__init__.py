@@ -26,7 +26,8 @@ def fake_job(env_id: str, algo: str, bonus: str, total_timesteps: int, seed: int
     return ``seed + eta``, never successful; a ``visitation.npz`` for MountainCar ids.
 
     Test hooks: ``settings["fail_seeds"]`` (raise for these seeds), ``settings["kill_seeds"]`` (the worker
-    kills itself with ``SIGKILL``, after the sleep); environment variables
+    kills itself with ``SIGKILL``, after the sleep), ``settings["kill_once_seeds"]`` (the same on the first
+    attempt only; needs ``BENCH_FAKE_LOG``); environment variables
     ``BENCH_FAKE_SLEEP`` (comma-separated seconds to sleep, indexed by seed, after writing a partial curve)
     and ``BENCH_FAKE_LOG`` (a directory: each call appends ``pid`` to ``{env}__{method}__seed{n}.log``,
     method read from ``settings["method_tag"]`` or the bonus name).
@@ -44,6 +45,9 @@ def fake_job(env_id: str, algo: str, bonus: str, total_timesteps: int, seed: int
     if seed in settings.get("fail_seeds", ()):
         raise RuntimeError(f"fake failure for seed {seed}")
     if seed in settings.get("kill_seeds", ()):  # a crash in native code, out of memory, ...
+        os.kill(os.getpid(), signal.SIGKILL)
+    first_attempt = bool(log_dir) and len((Path(log_dir) / tag).read_text().split()) == 1
+    if seed in settings.get("kill_once_seeds", ()) and first_attempt:
         os.kill(os.getpid(), signal.SIGKILL)
     episode_return = float(seed) + float(settings.get("eta", 0.0))
     episodes = total_timesteps // EPISODE_LENGTH

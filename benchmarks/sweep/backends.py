@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Backend = Literal["local", "ray"]
+#: seconds a broken local pool is given to fail all its runs and for all its workers to exit
+BROKEN_POOL_TIMEOUT = 10.0
 
 
 class LocalBackend:
@@ -61,16 +64,12 @@ class LocalBackend:
 
     def wait(self, timeout: float) -> list[tuple[Job, dict[str, Any] | None]]:
         done, _ = concurrent.futures.wait(self.futures, timeout, concurrent.futures.FIRST_COMPLETED)
-        results = []
-        for future in done:
-            job = self.futures.pop(future)
-            try:
-                results.append((job, future.result()))
-            except concurrent.futures.process.BrokenProcessPool:
-                results.append((job, None))
-            except Exception:  # e.g. the job could not be pickled
-                results.append((job, {"ok": False, "error": traceback.format_exc(), "files": {}}))
+        results = [self._collect(future) for future in done]
         if any(outcome is None for _, outcome in results):
+            # the broken pool ends every run in flight, but wait() may hand them back over several calls: take
+            # them all now (one left for later would be blamed on the pool that replaces this one)
+            concurrent.futures.wait(self.futures, BROKEN_POOL_TIMEOUT)
+            results += [self._collect(future) for future in list(self.futures)]
             culprits = self._crashed_runs()
             self._discard_pool()
             if culprits:
@@ -82,10 +81,27 @@ class LocalBackend:
                 results = [(job, outcome) for job, outcome in results if job not in bystanders]
         return results
 
+    def _collect(self, future: concurrent.futures.Future) -> tuple[Job, dict[str, Any] | None]:
+        """Take a future off the books: its job and outcome (``None``: its worker or pool died)."""
+        job = self.futures.pop(future)
+        if not future.done():  # still pending in a pool that broke
+            return job, None
+        try:
+            return job, future.result()
+        except concurrent.futures.process.BrokenProcessPool:
+            return job, None
+        except Exception:  # e.g. the job could not be pickled
+            return job, {"ok": False, "error": traceback.format_exc(), "files": {}}
+
     def _crashed_runs(self) -> set[str]:
         """Run ids of the workers of a broken pool that died by themselves: exited, and not by the ``SIGTERM``
-        the pool sends the rest (empty: cannot tell)."""
+        the pool sends the rest (empty: cannot tell). Waits for every worker to have an exit code: the
+        failed futures can come back before a worker's death is visible to ``waitpid``."""
         processes = getattr(self.executor, "_processes", None) or {}
+        deadline = time.monotonic() + BROKEN_POOL_TIMEOUT
+        for process in list(processes.values()):
+            while process.exitcode is None and time.monotonic() < deadline:
+                time.sleep(0.01)
         culprits = set()
         for pid, process in list(processes.items()):
             code = process.exitcode
@@ -98,8 +114,12 @@ class LocalBackend:
 
     def _discard_pool(self) -> None:
         if self.executor is not None:
+            pids = list(getattr(self.executor, "_processes", None) or {})
             _kill_workers(self.executor)
             self.executor = None
+            for pid in pids:  # a killed worker leaves its pid file: a later worker may get the same pid
+                with contextlib.suppress(OSError):
+                    (_pid_dir(self.scratch_root) / str(pid)).unlink()
 
     def close(self, kill: bool) -> None:
         if self.executor is None:

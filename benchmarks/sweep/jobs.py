@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-from collections.abc import Sequence
+import numbers
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +50,17 @@ def expand(suite: Suite | str, seeds: int | Sequence[int] | None = None) -> list
             or ``None`` for the suite's own.
 
     Raises:
-        ValueError: a negative count, a negative or repeated seed, or an unknown suite.
+        ValueError: a negative count, a negative, repeated or non-integer seed, or an unknown suite.
     """
     suite = get_suite(suite)
-    if seeds is None or isinstance(seeds, int):
-        if isinstance(seeds, int) and seeds < 0:
+    if seeds is None or _is_int(seeds):
+        if seeds is not None and seeds < 0:
             raise ValueError(f"seeds must be a count >= 0 or a list of seeds, got {seeds}")
-        seed_list = suite.seed_list(seeds)
+        seed_list = suite.seed_list(None if seeds is None else int(seeds))
+    elif isinstance(seeds, Iterable) and not isinstance(seeds, (str, bytes)):
+        seed_list = _seed_list(list(seeds))
     else:
-        seed_list = _seed_list(seeds)
+        raise ValueError(f"seeds must be a count >= 0 or a list of seeds, got {seeds!r}")
     return [
         Job(task.env_id, method.name, seed, task.algo, method.bonus, task.total_timesteps,
             suite.settings_for(task, method), suite.job)
@@ -66,10 +69,17 @@ def expand(suite: Suite | str, seeds: int | Sequence[int] | None = None) -> list
 
 
 def _seed_list(seeds: Sequence[int]) -> list[int]:
+    if not all(_is_int(s) for s in seeds):
+        raise ValueError(f"seeds must be distinct non-negative integers, got {list(seeds)!r}")
     seed_list = [int(s) for s in seeds]
     if any(s < 0 for s in seed_list) or len(set(seed_list)) != len(seed_list):
         raise ValueError(f"seeds must be distinct non-negative integers, got {seed_list}")
     return seed_list
+
+
+def _is_int(value: Any) -> bool:
+    """An integer (numpy's included), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def jsonable(value: Any) -> Any:

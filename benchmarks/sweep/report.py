@@ -61,6 +61,8 @@ PREFERRED_ORDER = ("none", "vime", "vime-latent")
 BASELINE = "none"
 #: the method every other bonus is also tested against
 REFERENCE = "vime"
+#: the keys of a result's job the report reads (the budget: a seed that never found the reward counts as it)
+READ_JOB_KEYS = {"env_id", "method", "seed", "total_timesteps"}
 
 
 def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
@@ -112,7 +114,7 @@ def readable_runs(out: Path) -> dict[str, dict[str, Any]]:
     records = {}
     for run_id, record in finished_runs(out).items():
         job, metrics = record.get("job"), record.get("metrics")
-        if isinstance(job, dict) and {"env_id", "method", "seed"} <= job.keys() and isinstance(metrics, dict):
+        if isinstance(job, dict) and READ_JOB_KEYS <= job.keys() and isinstance(metrics, dict):
             records[run_id] = {**record, "run_id": run_id}  # where its files are
         else:
             logger.warning("%s: result.json lacks its job or metrics; left out", out / "runs" / run_id)

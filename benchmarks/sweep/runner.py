@@ -199,7 +199,9 @@ def _keep_checkpoint_if_same_job(out: Path, job: Job, started: dict[str, Any]) -
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True, exist_ok=True)
         atomic_write(directory / "job.json", json.dumps(job.spec(), sort_keys=True).encode())
-    if not any(path.name not in _CHECKPOINT_META for path in directory.iterdir()):
+    # hidden files are the temporary files of writes cut short (atomic writes), not a checkpoint to resume
+    if not any(path.name not in _CHECKPOINT_META and not path.name.startswith(".")
+               for path in directory.iterdir()):
         atomic_write(directory / "started.json", json.dumps(started, sort_keys=True).encode())
 
 

@@ -55,3 +55,21 @@ def test_a_checkpoint_of_the_same_job_spec_is_resumed(tmp_path):
     record = json.loads((out / "runs" / TASK / "vime" / "seed0" / "result.json").read_text())
     assert record["metrics"]["resumed_from"] == 123
     assert record["started"] == first_attempt  # the code the resumed run began with, not this sweep's
+
+
+def test_a_temporary_file_left_by_a_killed_checkpoint_write_is_not_a_checkpoint(tmp_path):
+    # a worker killed while writing its first checkpoint leaves only the hidden temporary file of that write:
+    # the next attempt starts afresh, so its start is this sweep's, not the killed attempt's
+    out = tmp_path / "out"
+    kept = out / CHECKPOINTS / TASK / "vime" / "seed0"
+    kept.mkdir(parents=True)
+    (kept / ".progress.txt.x1y2.tmp").write_text("12")
+    (kept / "job.json").write_text(json.dumps(expand(suite(die_once=False))[0].spec()))
+    killed_attempt = {"git": {"commit": "0" * 40, "dirty": False}, "driver_host": "elsewhere",
+                      "time": "2026-01-01T00:00:00Z"}
+    (kept / "started.json").write_text(json.dumps(killed_attempt))
+    run_suite(suite(die_once=False), out, jobs=1, progress=False)
+    record = json.loads((out / "runs" / TASK / "vime" / "seed0" / "result.json").read_text())
+    assert record["metrics"]["resumed_from"] == 0
+    started = record["started"]
+    assert (started["git"], started["driver_host"]) == (record["git"], record["driver_host"])

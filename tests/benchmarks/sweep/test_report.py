@@ -212,3 +212,16 @@ def test_corrupt_run_files_are_named_and_skipped(tmp_path, caplog):
         assert str(path) in caplog.text
     assert (tmp_path / f"visitation_{car}.png").read_bytes().startswith(PNG_MAGIC)  # seed 0's alone
     assert (tmp_path / f"curves_{car}.png").exists() and good.exists()
+
+
+def test_a_result_without_its_budget_is_named_and_left_out(tmp_path, caplog):
+    # the censored statistics need each run's budget: a record without it is left out, not a crash
+    car = "SparseMountainCar-v0"
+    make_run(tmp_path, car, "vime", 0, 1.0, True, 1000)
+    odd = make_run(tmp_path, car, "vime", 1, 5.0, False, None)
+    record = json.loads((odd / "result.json").read_text())
+    del record["job"]["total_timesteps"]
+    (odd / "result.json").write_text(json.dumps(record))
+    with caplog.at_level("WARNING", logger="benchmarks.sweep.report"):
+        summary = report(tmp_path, plots=False)
+    assert summary[car]["vime"]["n_seeds"] == 1 and str(odd) in caplog.text

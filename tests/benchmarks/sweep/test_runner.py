@@ -1,12 +1,17 @@
 """The local backend: result files, restarts, failures, the contract check, atomic writes."""
 
+import concurrent.futures
 import json
 import os
+import signal
+import time
+import types
 
 import pytest
 
 from benchmarks._testing import PARTIAL_RETURN, fake_suite
-from benchmarks.sweep import runner, worker
+from benchmarks.sweep import backends, runner, worker
+from benchmarks.sweep.backends import LocalBackend
 from benchmarks.sweep.jobs import expand
 from benchmarks.sweep.report import report
 from benchmarks.sweep.results import atomic_write, failed_runs, finished_runs, load_result
@@ -100,6 +105,58 @@ def test_a_dying_worker_is_charged_its_crash_and_the_run_beside_it_is_not(tmp_pa
     assert result.finished == [f"{TASK}/none/seed0"] and attempts(fake_log, "none", 1) == 2
     record = json.loads((out / "runs" / TASK / "none" / "seed0" / "result.json").read_text())
     assert record["metrics"]["final_return"] == 0.0 and record["timing"]["attempt"] == 1
+    assert not list((out / ".scratch" / ".pids").iterdir())  # the killed workers' pid files go with them
+
+
+@pytest.mark.slow
+def test_a_broken_pool_reported_one_run_at_a_time_charges_only_the_dead_worker(tmp_path, fake_log,
+                                                                                 monkeypatch):
+    # wait(FIRST_COMPLETED) promises at least one finished future, not all of them: the runs a broken pool
+    # ends may come back over several calls. The run seen on a later call still belongs to the broken pool:
+    # it must not be blamed on, nor break, the fresh pool the other run was restarted in.
+    real_wait = concurrent.futures.wait
+
+    def one_at_a_time(fs, timeout=None, return_when=concurrent.futures.ALL_COMPLETED):
+        done, not_done = real_wait(fs, timeout, return_when)
+        if return_when == concurrent.futures.FIRST_COMPLETED and len(done) > 1:
+            first = next(iter(done))
+            return {first}, not_done | (done - {first})
+        return done, not_done
+
+    monkeypatch.setattr(concurrent.futures, "wait", one_at_a_time)
+    monkeypatch.setattr(backends, "BROKEN_POOL_TIMEOUT", 1.0)  # shorter than seed 0's run
+    monkeypatch.setenv("BENCH_FAKE_SLEEP", "2,0.3")  # seed 1's worker dies once, while seed 0 runs beside it
+    out = tmp_path / "out"
+    result = run_suite(fake_suite(seeds=2, methods=("none",), kill_once_seeds=[1]), out, jobs=2, retries=1,
+                       progress=False)
+    assert result.failed == {} and sorted(result.finished) == [f"{TASK}/none/seed0", f"{TASK}/none/seed1"]
+    attempt = {seed: json.loads((out / "runs" / TASK / "none" / f"seed{seed}" / "result.json").read_text())
+               ["timing"]["attempt"] for seed in (0, 1)}
+    assert attempt == {0: 1, 1: 2}  # seed 0 restarted without being charged; seed 1 charged once
+
+
+class _DyingProcess:
+    """A worker whose death ``waitpid`` reports only some time after its futures have failed."""
+
+    def __init__(self, code, after):
+        self.code, self.visible_at = code, time.monotonic() + after
+
+    @property
+    def exitcode(self):
+        return self.code if time.monotonic() >= self.visible_at else None
+
+
+def test_the_dead_worker_is_found_even_before_its_exit_code_is_visible(tmp_path):
+    # the pool fails the futures as soon as a worker's pipe closes; its exit code, and the SIGTERM the pool
+    # sends the others, show a moment later: read at once, no culprit is found and every run is charged
+    backend = LocalBackend(tmp_path / "scratch", workers=2)
+    backend.executor = types.SimpleNamespace(_processes={101: _DyingProcess(-signal.SIGKILL, 0.2),
+                                                         102: _DyingProcess(-signal.SIGTERM, 0.3)})
+    markers = backends._pid_dir(backend.scratch_root)
+    markers.mkdir(parents=True)
+    (markers / "101").write_text(f"{TASK}/none/seed1")
+    (markers / "102").write_text(f"{TASK}/none/seed0")
+    assert backend._crashed_runs() == {f"{TASK}/none/seed1"}
 
 
 def test_a_job_breaking_the_contract_fails_with_a_clear_message(tmp_path, monkeypatch):

@@ -54,6 +54,10 @@ def test_expansion_ids_order_and_arguments():
         expand(suite, -1)
     with pytest.raises(ValueError, match="distinct non-negative"):
         expand(suite, [1, 1])
+    # not silently truncated or read character by character (a string is a sequence too)
+    for bad in ([1.5, 2], "12", [True], 2.0):
+        with pytest.raises(ValueError, match="seeds must be"):
+            expand(suite, bad)
 
 
 def test_per_task_overrides_merge_kwargs_key_by_key():

@@ -63,7 +63,11 @@ class SparseCartPoleSwingupV1Env(Box2DTask):
 
     Deviations: each reset builds a fresh Box2D world (see ``Box2DTask``); the start draws from the env's
     seeded generator; no ``obs_noise``/``action_noise`` options (rllab's defaults are 0); rendering is a
-    small numpy drawing.
+    small numpy drawing. The track sits at ``(0, h/2)`` as in rllab since commit e85db07 (3 June 2016, "fix
+    cartpole plotting"); its first import had ``(0, -0.1)``, which pulls the cart about 0.5 m down over the
+    first steps. VIME's first preprint (31 May 2016) predates the change, so which of the two its runs used is
+    unknown; the difference is a start-up transient (a random policy finds the reward in 0 of 200 episodes
+    under either).
 
     Args:
         render_mode: ``None`` or ``"rgb_array"``.

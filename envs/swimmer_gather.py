@@ -26,7 +26,10 @@ _COLORS = {APPLE: "0.1 0.8 0.1 1", BOMB: "0.9 0.1 0.1 1"}
 # rllab's vendor/mujoco_models/swimmer.xml, translated to current MuJoCo: its `collision="predefined"`
 # with no contact pairs meant no contacts at all, written here as contype = conaffinity = 0 everywhere
 # (so, as in rllab, the walls are only drawn); its actuators' ctrlrange [-50, 50] (rescaled to [-1, 1] by
-# rllab's `normalize`) becomes ctrlrange [-1, 1] with gear 50.
+# rllab's `normalize`) becomes ctrlrange [-1, 1] with gear 50. Deviation: its solver options
+# (`iterations="1000"`, `<flag warmstart="disable"/>`) are left at current MuJoCo's defaults; with no contacts
+# the only constraints are the two joints' +-100 degree limits. The fluid forces are current MuJoCo's (not
+# measured against 1.31).
 _SWIMMER_XML = """
 <mujoco model="swimmer_gather">
   <compiler angle="degree" coordinate="local" inertiafromgeom="true"/>

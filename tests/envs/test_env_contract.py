@@ -90,3 +90,13 @@ def test_no_render_mode_renders_nothing(env_id):
 def test_bad_render_arguments_raise(env_id, kwargs, match):
     with pytest.raises(ValueError, match=match):
         gym.make(env_id, **kwargs)
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_render_fps_matches_the_step_duration(env_id):
+    # video recorders (gymnasium's RecordVideo) play frames at metadata["render_fps"]: one frame per step
+    env = gym.make(env_id).unwrapped
+    dt = getattr(env, "dt", None)
+    if dt is None:
+        pytest.skip("the env does not state its step duration")
+    assert env.metadata["render_fps"] == round(1.0 / dt)

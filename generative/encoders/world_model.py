@@ -117,7 +117,7 @@ class WorldModel(nn.Module):
         return self.encoder(frames)
 
     def _inputs(self, z: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.z_stats.normalize(z).clamp(-10, 10), actions], dim=1)
+        return torch.cat([self.z_stats.normalize(z).clamp(-10, 10), actions.to(z.device)], dim=1)
 
     def step(self, z: torch.Tensor, actions: np.ndarray | torch.Tensor, sample: bool = True) -> torch.Tensor:
         """Next latents ``(B, latent_dim)`` from latents ``(B, latent_dim)`` and actions ``(B, ...)``.
@@ -129,8 +129,8 @@ class WorldModel(nn.Module):
         x = self._inputs(z, a)
         with torch.no_grad():
             out = self.dynamics(x, 1, self.generator)[0] if sample else self.dynamics.predict_mean(x)
-        dz = out * (self.dz_stats.std.float() + 1e-8) + self.dz_stats.mean.float()
-        mean, std = self.z_stats.mean.float(), self.z_stats.std.float()
+        dz = out * (self.dz_stats.std.to(z) + 1e-8) + self.dz_stats.mean.to(z)  # statistics live on the CPU
+        mean, std = self.z_stats.mean.to(z), self.z_stats.std.to(z)
         return torch.maximum(
             torch.minimum(z + dz, mean + self.latent_clip * std), mean - self.latent_clip * std
         )

@@ -183,6 +183,13 @@ class IAFVAE(nn.Module):
             )
         if not x.is_floating_point():
             raise TypeError(f"images must be floats in [0, 1], got dtype {x.dtype}")
+        if x.numel():
+            low, high = torch.aminmax(x)
+            if low < 0 or high > 1:  # e.g. uint8 values cast to float: a meaningless Bernoulli likelihood
+                raise ValueError(
+                    f"images must be floats in [0, 1], got values in [{low.item():g}, {high.item():g}] "
+                    "(divide pixel values by 255)"
+                )
         return x
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:

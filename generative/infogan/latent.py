@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -48,7 +49,8 @@ class LatentSpec:
         continuous: number of continuous codes (each one dimension), >= 0.
 
     Raises:
-        ValueError: a negative size, a categorical code with fewer than 2 values, or no code at all.
+        ValueError: a size that is not a whole number, a negative size, a categorical code with fewer than 2
+            values, or no code at all.
 
     References:
         Chen et al. 2016, section 5 and appendix C.1 (MNIST: noise 62, categorical (10,), continuous 2).
@@ -59,6 +61,11 @@ class LatentSpec:
     continuous: int = 2
 
     def __post_init__(self) -> None:
+        for name, value in (("noise", self.noise), ("continuous", self.continuous), *(
+            ("categorical", k) for k in self.categorical
+        )):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise ValueError(f"LatentSpec sizes must be whole numbers: {name} got {value!r}")
         object.__setattr__(self, "categorical", tuple(int(k) for k in self.categorical))
         if self.noise < 0:
             raise ValueError(f"LatentSpec noise must be >= 0, got {self.noise}")
@@ -141,6 +148,13 @@ class LatentSpec:
         """
         if not 0 <= code < self.continuous:
             raise ValueError(f"code must index a continuous code in [0, {self.continuous}), got {code}")
+        if self.categorical and not 0 <= categorical_code < self.n_categorical:
+            raise ValueError(
+                f"categorical_code must index a categorical code in [0, {self.n_categorical}), "
+                f"got {categorical_code}"
+            )
+        if noise.shape != (self.noise,):
+            raise ValueError(f"noise must have shape ({self.noise},), got {tuple(noise.shape)}")
         rows = self.categorical[categorical_code] if self.categorical else 1
         cols = values.numel()
         categorical = torch.zeros(rows * cols, self.n_categorical, dtype=torch.long)

@@ -46,7 +46,7 @@ def to_images(images: torch.Tensor) -> torch.Tensor:
         ``(batch, 1, 28, 28)`` float32 in [0, 1].
 
     Raises:
-        ValueError: any other shape.
+        ValueError: any other shape, or float values outside [0, 1] (e.g. unscaled pixel values).
     """
     if images.ndim == 3:
         images = images.unsqueeze(1)
@@ -56,7 +56,15 @@ def to_images(images: torch.Tensor) -> torch.Tensor:
         )
     if images.dtype == torch.uint8:
         return images.float() / 255.0
-    return images.float()
+    images = images.float()
+    if images.numel():
+        low, high = torch.aminmax(images)
+        if low < 0 or high > 1:
+            raise ValueError(
+                f"float images must lie in [0, 1], got values in [{low.item():g}, {high.item():g}] "
+                "(divide pixel values by 255, or pass uint8)"
+            )
+    return images
 
 
 class InfoGAN(nn.Module):

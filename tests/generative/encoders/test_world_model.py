@@ -135,3 +135,22 @@ def test_bad_input_raises(model, transitions):
         )
     with pytest.raises(ValueError, match=r"frames must have shape \(T, H, W, 1 or 3\)"):
         to_uint8_frames(np.zeros((4, 4, 3)))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_world_model_moved_to_cuda_trains_and_imagines_like_on_the_cpu(model, transitions):
+    world, _ = model
+    data, action_space = transitions
+    on_gpu = WorldModel(
+        FrameVAE((SIZE, SIZE, 3), latent_dim=6, image_size=16, channels=8, seed=5), action_space,
+        hidden_sizes=(32,), seed=5,
+    )  # fmt: skip
+    on_gpu.load_state_dict(world.state_dict())
+    on_gpu.to("cuda")
+    frame, actions = data["obs"][:2], np.zeros((4, 1), np.float32)
+    out = on_gpu.imagine(frame, actions, sample=False)
+    assert out.latents.device.type == "cuda"
+    torch.testing.assert_close(out.latents.cpu(), world.imagine(frame, actions, sample=False).latents,
+                               atol=1e-4, rtol=1e-4)  # fmt: skip
+    metrics = on_gpu.train_dynamics(data["obs"][:64], data["actions"][:64], data["next_obs"][:64], steps=3)
+    assert np.isfinite(metrics["loss_last"])

@@ -110,6 +110,9 @@ def test_resume_with_other_model_settings_raises(tmp_path):
         ({"ema_decay": 1.0}, "ema_decay must be in"),
         ({"free_bits": -1.0}, "free_bits must be >= 0"),
         ({"free_bits_groups": 3}, "free_bits_groups must divide latent_dim"),
+        ({"train_images": 0}, r"train_images must be >= 1 \(None: all images\), got 0"),
+        ({"train_images": -10}, "train_images must be >= 1"),  # would silently drop the last 10
+        ({"test_images": 0}, "test_images must be >= 1"),
         ({"posterior": "maf"}, "posterior must be one of"),
         ({"iaf_depth": 0}, "iaf_depth must be >= 1"),
         ({"device": "cuda:x"}, r"device must be 'auto' \(CUDA when available, else CPU\), .* got 'cuda:x'"),

@@ -63,6 +63,11 @@ def test_encode_rejects_bad_images():
         model.encode(torch.rand(2, 3, 28, 28))
     with pytest.raises(TypeError, match="floats"):
         model.encode(torch.zeros(2, 28, 28, dtype=torch.uint8))
+    unscaled = torch.full((2, 28, 28), 255.0)  # uint8 pixel values cast to float, not divided by 255
+    with pytest.raises(ValueError, match=r"images must be floats in \[0, 1\], got values in \[255, 255\]"):
+        model.log_px(unscaled, samples=2)
+    with pytest.raises(ValueError, match="divide pixel values by 255"):
+        model.loss(unscaled)
 
 
 @pytest.mark.parametrize("posterior", ["diagonal", "iaf"])

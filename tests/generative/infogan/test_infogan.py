@@ -160,6 +160,15 @@ def test_epoch_sampler_covers_each_epoch_once():
         (lambda: InfoGAN(leak=1.0), "leak"),
         (lambda: split_q_params(torch.zeros(4, 11), LatentSpec()), r"shape \(batch, 12\)"),
         (lambda: to_images(torch.zeros(2, 32, 32)), "images must have shape"),
+        (lambda: to_images(torch.rand(2, 28, 28) * 255), r"float images must lie in \[0, 1\]"),  # unscaled
+        (lambda: tiny_model().encode(torch.full((2, 28, 28), 200)),  # int64 pixel values
+         r"must lie in \[0, 1\], got values in \[200"),
+        (lambda: LatentSpec(categorical=(2.5,)), "sizes must be whole numbers: categorical got 2.5"),
+        (lambda: LatentSpec(noise=62.0), "sizes must be whole numbers: noise got 62.0"),
+        (lambda: LatentSpec().traversal(0, torch.zeros(3), torch.zeros(62), categorical_code=1),
+         r"categorical_code must index a categorical code in \[0, 1\), got 1"),
+        (lambda: LatentSpec().traversal(0, torch.zeros(3), torch.zeros(61)),
+         r"noise must have shape \(62,\)"),
         (lambda: tiny_model().encode(torch.zeros(2, 28, 28), batch_size=0), "batch_size must be >= 1"),
         (lambda: cluster_error(np.zeros(3), np.zeros(4)), "equal-length"),
     ],

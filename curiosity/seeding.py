@@ -19,11 +19,16 @@ def resolve_seed(seed: int | None) -> int:
 
 
 @contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
+def seeded(seed: int, cuda: bool = False) -> Iterator[None]:
     """Context in which torch's global CPU generator is seeded with ``seed`` and restored afterwards.
 
-    Used to initialise networks reproducibly without disturbing the caller's random stream.
+    Used to initialise networks reproducibly (on the CPU) without disturbing the caller's random stream. The
+    CUDA generators are left alone (``torch.manual_seed`` would reseed them for good); with ``cuda=True``
+    they are seeded too and restored afterwards, for random draws made on a GPU inside the context.
     """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    devices = list(range(torch.cuda.device_count())) if cuda and torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.default_generator.manual_seed(seed)
+        if devices:
+            torch.cuda.manual_seed_all(seed)
         yield

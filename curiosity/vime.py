@@ -30,6 +30,7 @@ from curiosity.bnn_training import ELBOTrainer, supports
 from curiosity.infogain import exact_kl, second_order_kl
 from curiosity.normalization import RunningMeanStd
 from curiosity.pool import RingPool
+from curiosity.seeding import seeded
 from curiosity.validation import check_int, check_state_keys
 
 # Standardised model inputs are clipped to this range (as SB3's VecNormalize clips observations): a
@@ -129,8 +130,7 @@ class VIME(IntrinsicBonus):
         seed, self._noise_seed = (int(x) for x in np.random.SeedSequence(seed).generate_state(2))
         self.generator = torch.Generator().manual_seed(seed)  # training: minibatches and weight noise
         self.trainings = 0  # train() calls that updated the model
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.bnn = BNN(
                 self.obs_dim + self.action_dim,
                 self.obs_dim,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from curiosity.seeding import seeded
 from generative.encoders.base import StateEncoder
 from generative.gan.layers import data_dependent_init
 from generative.gan.losses import feature_matching_loss, unsupervised_loss
@@ -45,8 +46,7 @@ class IAFVAEEncoder(StateEncoder):
         seed: int = 0,
     ) -> None:
         if vae is None:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
+            with seeded(seed):
                 vae = IAFVAE(**{"latent_dim": 16, "image_size": 32, "hidden": 256, **(vae_kwargs or {})})
         super().__init__(frame_shape, vae.image_size, True, frame_stack, channels_last, input_range)
         self.vae = vae
@@ -109,8 +109,7 @@ class InfoGANEncoder(StateEncoder):
         super().__init__(frame_shape, 28, True, frame_stack, channels_last, input_range)
         if model is None:
             defaults = {"spec": LatentSpec(16, (10,), 2), "channels": 32, "hidden": 256, "q_hidden": 64}
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
+            with seeded(seed):
                 model = InfoGAN(**{**defaults, **(model_kwargs or {})})
         self.model = model
         self.per_frame_dim = sum(model.spec.categorical) + model.spec.continuous
@@ -175,8 +174,7 @@ class GANDiscriminatorEncoder(StateEncoder):
     ) -> None:
         super().__init__(frame_shape, image_size, True, frame_stack, channels_last, input_range)
         n_in = image_size * image_size
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             if discriminator is None:
                 kwargs = {"hidden": (500, 250, 250), **(discriminator_kwargs or {})}
                 discriminator = MnistDiscriminator(in_features=n_in, **kwargs)

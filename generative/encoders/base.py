@@ -32,6 +32,7 @@ from torch import nn
 from curiosity.digests import unique_rows
 from curiosity.images import image_layout
 from curiosity.networks import module_device
+from curiosity.seeding import seeded
 from curiosity.validation import check_int
 
 #: BT.601 luma weights, for grey frames
@@ -159,8 +160,7 @@ class StateEncoder(nn.Module):
         """Run the wrapped models' global-RNG noise (dropout-like layers, posterior samples) from a seed drawn
         from this encoder's generator, so that training is reproducible from the encoder's state alone."""
         seed = int(torch.randint(0, 2**62, (), generator=self.generator))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed, cuda=True):
             yield
 
     def _step(self, name: str, loss: torch.Tensor) -> None:

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from curiosity.seeding import seeded
 from curiosity.validation import check_int
 from generative.encoders.base import StateEncoder
 
@@ -65,8 +66,7 @@ class FrameVAE(StateEncoder):
         self.variational, self.kl_weight = bool(variational), float(kl_weight)
         c, c2, s, ci = check_int("channels", channels), 2 * channels, image_size // 8, self.image_channels
         self.generator = torch.Generator().manual_seed(seed)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.encoder = nn.Sequential(
                 nn.Conv2d(ci, c, 4, 2, 1), nn.ReLU(), nn.Conv2d(c, c2, 4, 2, 1), nn.ReLU(),
                 nn.Conv2d(c2, c2, 4, 2, 1), nn.ReLU(), nn.Flatten(), nn.Linear(c2 * s * s, 2 * latent_dim),

@@ -30,6 +30,7 @@ from torch import nn
 from curiosity.base import action_dim, encode_actions
 from curiosity.bnn import BNN
 from curiosity.normalization import RunningMeanStd
+from curiosity.seeding import seeded
 from curiosity.validation import check_float, check_int
 from generative.encoders.base import StateEncoder
 
@@ -97,8 +98,7 @@ class WorldModel(nn.Module):
         self.n_train_samples = check_int("n_train_samples", n_train_samples)
         self.latent_clip = check_float("latent_clip", latent_clip)
         self.generator = torch.Generator().manual_seed(seed)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.dynamics = BNN(
                 self.latent_dim + self.action_dim, self.latent_dim, hidden_sizes, prior_std=prior_std,
                 init_sigma=init_sigma, init_mu_std=0.1, likelihood_std=likelihood_std,

@@ -20,8 +20,9 @@ reached it.
 :meth:`EpisodicBonus.compute` walks the batch from the stored memories without changing them;
 :meth:`EpisodicBonus.add` walks it again and keeps the memories it ends with (and stores the transitions for
 training, as every bonus does). :meth:`EpisodicBonus.reset_episodes` forgets every memory (call it when the
-environments are reset). The number of parallel environments is fixed by the first batch after a reset; a
-batch laid out for another number raises a ``ValueError``.
+environments are reset), or those of a mask of environments (reset while the others go on). The number of
+parallel environments is fixed by the first batch after a reset; a batch laid out for another number raises a
+``ValueError``.
 
 Replay samples drawn out of order carry no episode, so these bonuses cannot be recomputed at sample time
 (the SB3 glue refuses its ``"relabel"`` mode for them); in ``"step"`` mode the value computed at collection
@@ -181,9 +182,22 @@ class EpisodicBonus(LearnedBonus):
         """Reward bonus per transition: ``eta * normalize(compute(..., dones), update_stats)``."""
         return self.eta * self.normalize(self.compute(obs, actions, next_obs, dones), update=update_stats)
 
-    def reset_episodes(self) -> None:
-        """Forget every episode's memory (all environments start new episodes)."""
-        self.memories = None
+    def reset_episodes(self, envs: np.ndarray | None = None) -> None:
+        """Forget episode memories: every one (all environments start new episodes), or with ``envs`` (a bool
+        mask over the parallel environments) those of the environments that start new episodes.
+
+        Raises:
+            ValueError: a mask whose length is not the number of parallel episodes tracked.
+        """
+        if envs is None or self.memories is None:  # nothing tracked yet: every memory starts fresh anyway
+            self.memories = None
+            return
+        mask = np.asarray(envs, dtype=bool).reshape(-1)
+        if len(mask) != len(self.memories):
+            raise ValueError(f"{type(self).__name__} is tracking {len(self.memories)} parallel episodes, got "
+                             f"a reset mask of length {len(mask)}")
+        self.memories = [self.fresh_memory(m) if reset else m
+                         for m, reset in zip(self.memories, mask, strict=True)]
 
     def _walk_inputs(self, *arrays: np.ndarray | None) -> tuple[Any, ...]:
         """What a walk depends on: the memories it starts from, the training steps made and the arrays."""

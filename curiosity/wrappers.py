@@ -322,6 +322,8 @@ class CuriosityVectorWrapper(VectorWrapper, _BonusSchedule):
         else:
             self._last_obs[mask] = obs[mask]
             self._resetting[mask] = False
+            if self._episodic:  # an episode reset before its end starts afresh too
+                self.bonus.reset_episodes(mask)
         return obs, info
 
     def step(

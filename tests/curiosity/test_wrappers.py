@@ -79,7 +79,7 @@ class EpisodicBonus(NextObsBonus):
     def advance(self, obs, actions, next_obs, dones=None):
         self.dones_seen += np.asarray(dones).tolist()
 
-    def reset_episodes(self):
+    def reset_episodes(self, envs=None):
         self.resets += 1
 
 
@@ -235,6 +235,24 @@ def test_disabled_mode_follows_masked_resets():
     env.reset(options={"reset_mask": terminated})  # env 0 restarts, env 1 carries on from 2
     env.step(zeros(2))
     assert bonus.added == [(0, 1), (0, 1), (1, 2), (1, 2), (0, 1), (2, 3)]
+
+
+@pytest.mark.parametrize("bonus_cls", [E3B, RIDE])  # (NGU also keeps running distance statistics)
+def test_disabled_mode_a_masked_reset_mid_episode_forgets_that_envs_memory_only(bonus_cls):
+    venv = counter_vec([5, 5], AutoresetMode.DISABLED)
+    bonus = bonus_cls(venv.single_observation_space, venv.single_action_space, seed=0)
+    env = CuriosityVectorWrapper(venv, bonus, train_freq=10_000)  # no training: the networks stay as they are
+    first_obs, _ = env.reset(seed=0)
+    first_next = first_obs + np.array([1.0, 0.0], dtype=np.float32)  # every counter's first transition
+    fresh = bonus.compute(first_obs, zeros(2), first_next, dones=np.zeros(2, dtype=bool))  # memories empty
+    env.step(zeros(2))
+    env.step(zeros(2))
+    env.reset(options={"reset_mask": np.array([True, False])})  # env 0 restarts before its episode's end
+    again = bonus.compute(first_obs, zeros(2), first_next, dones=np.zeros(2, dtype=bool))
+    np.testing.assert_allclose(again[0], fresh[0], rtol=1e-6)  # env 0 starts with an empty memory
+    assert not np.isclose(again[1], fresh[1])  # env 1 still remembers its two states
+    with pytest.raises(ValueError, match="tracking 2 parallel episodes, got a reset mask of length 3"):
+        bonus.reset_episodes(np.ones(3, dtype=bool))
 
 
 def test_episodic_bonuses_get_the_episode_ends_and_forget_at_reset():

@@ -9,8 +9,9 @@
     curiosity infogan train ...        InfoGAN on MNIST
     curiosity vae train ...            VAE with inverse autoregressive flow on binarised MNIST
 
-Each subcommand's --help documents its flags. A mistake in the arguments prints one line naming the
-flag and exits with status 2; --debug shows the traceback instead.
+Each subcommand's --help documents its flags. A mistake in the arguments names the flag and exits with
+status 2 (a bad value in one line, a malformed value or an unknown flag in the argument parser's box);
+--debug shows the traceback instead.
 """
 
 from __future__ import annotations

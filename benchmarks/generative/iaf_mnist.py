@@ -28,7 +28,9 @@ from typing import Any
 
 import tyro
 
+from benchmarks.sweep.results import atomic_write
 from curiosity.runtime import configure_torch
+from curiosity.serialization import safe_load
 from generative.iaf.train import IAFTrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +40,12 @@ MODELS: dict[str, dict[str, Any]] = {
     "diagonal": {"posterior": "diagonal"},
     "iaf": {"posterior": "iaf", "iaf_depth": 2, "iaf_width": 320},
 }
+#: settings of the training a checkpoint must share to be resumed (the trainer checks the network's shape
+#: only): a smoke run's checkpoint (``--train-images``) must not carry over into the benchmark, nor back
+TRAINING_FIELDS = (
+    "train_images", "batch_size", "lr", "lr_final", "grad_clip", "ema_decay", "kl_warmup_epochs", "free_bits",
+    "free_bits_groups", "seed",
+)
 
 
 @dataclasses.dataclass
@@ -91,17 +99,34 @@ def run_model(name: str, config: IAFBenchmarkConfig) -> dict[str, Any]:
         if done.get("key") == key:
             print(f"[{name}] reusing {path}", flush=True)
             return done
+    _check_checkpoint(train_config)
     print(f"[{name}] training: {json.dumps(MODELS[name])}, {config.epochs} epochs", flush=True)
     metrics = train(train_config)
+    if metrics["epochs"] != config.epochs:  # a longer run's checkpoint: nothing was left to train
+        raise SystemExit(f"{train_config.checkpoint} holds a model trained for {metrics['epochs']} epochs, "
+                         f"not {config.epochs}: move it, or give another --checkpoint-dir")
     result = {"name": name, "key": key, "config": dataclasses.asdict(train_config), **metrics}
     results.mkdir(parents=True, exist_ok=True)
     for image in ("samples", "reconstructions"):
         target = results / f"iaf_mnist_{name}_{image}.png"
         shutil.copyfile(Path(train_config.out_dir) / f"{image}.png", target)
-    path.write_text(json.dumps(result, indent=2))
+    atomic_write(path, json.dumps(result, indent=2).encode())  # a model's file is whole or absent
     nll, elbo = metrics["test_nll"], metrics["test_elbo"]
     print(f"[{name}] test -log p(x) = {nll:.2f} nats, ELBO {elbo:.2f}", flush=True)
     return result
+
+
+def _check_checkpoint(train_config: IAFTrainConfig) -> None:
+    """Refuse to resume a checkpoint trained with other :data:`TRAINING_FIELDS` than ``train_config``'s."""
+    path = Path(train_config.checkpoint)
+    if not path.is_file():
+        return
+    saved = safe_load(path)["config"]
+    changed = {k: saved[k] for k in TRAINING_FIELDS if k in saved and saved[k] != getattr(train_config, k)}
+    if changed:
+        wanted = {k: getattr(train_config, k) for k in changed}
+        raise SystemExit(f"{path} was trained with {changed}, not {wanted}: move it, or give another "
+                         "--checkpoint-dir")
 
 
 def summarise(results: dict[str, dict[str, Any]], config: IAFBenchmarkConfig) -> dict[str, Any]:
@@ -135,7 +160,7 @@ def report(summary: dict[str, Any]) -> str:
         f"{summary['test_images']} test images (binarised once, seed 0). "
         "Command: `python -m benchmarks.generative.iaf_mnist`.",
         "",
-        "| posterior | -log p(x) (nats) | test ELBO | s/epoch | train min | eval min | paper |",
+        "| posterior | -log p(x) (nats) | test -ELBO (nats) | s/epoch | train min | eval min | paper |",
         "|---|---|---|---|---|---|---|",
     ]
     paper = {"diagonal": PAPER["diagonal"], "iaf": PAPER["iaf_depth2_width320"]}
@@ -175,8 +200,8 @@ def run(config: IAFBenchmarkConfig) -> dict[str, Any]:
             results = {name: future.result() for name, future in futures.items()}
     summary = summarise(results, config)
     out = Path(config.results_dir)
-    (out / "iaf_mnist.json").write_text(json.dumps(summary, indent=2))
-    (out / "iaf_mnist.md").write_text(report(summary))
+    atomic_write(out / "iaf_mnist.json", json.dumps(summary, indent=2).encode())
+    atomic_write(out / "iaf_mnist.md", report(summary).encode())
     print(report(summary), flush=True)
     return summary
 

@@ -31,6 +31,7 @@ import tyro
 from scipy.optimize import linear_sum_assignment
 
 from benchmarks.provenance import command_line
+from benchmarks.sweep.results import atomic_write
 from curiosity.runtime import configure_torch
 from generative.data.mnist import load_mnist
 from generative.infogan.train import InfoGANConfig, train
@@ -188,8 +189,8 @@ def summarise(results: list[dict[str, Any]], config: BenchmarkConfig) -> dict[st
         "figures": figures,
         "command": command_line("benchmarks.generative.infogan_mnist"),
     }
-    (config.results_dir / "infogan_mnist.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (config.results_dir / "infogan_mnist.md").write_text(report(summary, results))
+    atomic_write(config.results_dir / "infogan_mnist.json", (json.dumps(summary, indent=2) + "\n").encode())
+    atomic_write(config.results_dir / "infogan_mnist.md", report(summary, results).encode())
     return summary
 
 
@@ -273,7 +274,7 @@ def main(config: BenchmarkConfig | None = None) -> dict[str, Any]:
             check_reusable(result, config, path)
         else:
             result = run_seed(seed, config)
-            path.write_text(json.dumps(result, indent=2) + "\n")
+            atomic_write(path, (json.dumps(result, indent=2) + "\n").encode())  # a seed's file is whole
         print(f"seed {seed}: error {100 * result['error']:.2f}% in {result['minutes']:.1f} min", flush=True)
         results.append(result)
         summary = summarise(results, config)

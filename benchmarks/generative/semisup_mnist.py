@@ -49,6 +49,7 @@ from typing import Literal
 import torch
 
 from benchmarks.provenance import command_line
+from benchmarks.sweep.results import atomic_write
 from curiosity.runtime import resolve_device
 from curiosity.serialization import atomic_save, safe_load
 from generative.gan.train import TrainGanConfig, train
@@ -119,6 +120,10 @@ def _run(args: Args, name: str, seed: int, overrides: dict) -> dict:
         if record.get("overrides", overrides) != overrides:
             raise SystemExit(f"{out} was made with {record['overrides']}, not {overrides}: move it, or give "
                              "another --results-dir")
+        made_decay = record.get("lr_decay_fraction", args.lr_decay_fraction)  # older records lack it
+        if made_decay != args.lr_decay_fraction:
+            raise SystemExit(f"{out} was made with lr_decay_fraction {made_decay}, not "
+                             f"{args.lr_decay_fraction}: move it, or give another --results-dir")
         print(f"[semisup_mnist] {name} seed {seed}: done already ({out})", flush=True)
         record.setdefault("test_error_raw", record["history"][-1].get("test_error_raw"))  # older records
         return record
@@ -136,6 +141,10 @@ def _run(args: Args, name: str, seed: int, overrides: dict) -> dict:
     )
     print(f"[semisup_mnist] {name} seed {seed}: training ({cfg.epochs} epochs) -> {ckpt}", flush=True)
     result = train(cfg)
+    trained = result["history"][0][-1]["epoch"]
+    if trained != args.epochs:  # the checkpoint of a longer run: the loop had nothing left to train
+        raise SystemExit(f"{ckpt} holds a run trained for {trained} epochs, not {args.epochs}: move it, or "
+                         "give another --checkpoint-root")
     record = {
         "name": name,
         "seed": seed,
@@ -146,6 +155,7 @@ def _run(args: Args, name: str, seed: int, overrides: dict) -> dict:
         "seconds_per_epoch": result["seconds_per_epoch"],
         "epochs": result["epochs"],
         "labels": result["labels"],
+        "lr_decay_fraction": args.lr_decay_fraction,
         "command": command_line("benchmarks.generative.semisup_mnist"),
         "history": result["history"][0],
     }
@@ -155,7 +165,7 @@ def _run(args: Args, name: str, seed: int, overrides: dict) -> dict:
     if name == "main" and result["sample_png"]:
         shutil.copyfile(result["sample_png"], args.results_dir / f"semisup_mnist_samples_seed{seed}.png")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=1))
+    atomic_write(out, json.dumps(record, indent=1).encode())  # a reader sees no record or all of it
     shutil.rmtree(ckpt)  # finished: the record and probabilities are the result, the resume state goes
     print(f"[semisup_mnist] {name} seed {seed}: test error {record['test_error']:.2%}", flush=True)
     return record
@@ -235,7 +245,7 @@ def _ensemble(args: Args) -> dict | None:
         "member_commands": [r.get("command") for r in records],
     }
     out = args.results_dir / f"semisup_mnist_{10 * args.labels_per_class}labels.json"
-    out.write_text(json.dumps(summary, indent=1))
+    atomic_write(out, json.dumps(summary, indent=1).encode())
     print(f"[semisup_mnist] ensemble of {args.ensemble}: test error {ensemble_error:.2%} (members: "
           f"{', '.join(f'{e:.2%}' for e in member_errors)}) -> {out}", flush=True)
     return summary
@@ -261,7 +271,8 @@ def _check(args: Args) -> None:
 def _summarise(args: Args, main: list[dict], ablations: dict[str, dict]) -> dict:
     errors = [r["test_error"] for r in main]
     summary = {
-        "task": "MNIST, 100 labels (10 per class), improved GAN with feature matching",
+        "task": f"MNIST, {10 * args.labels_per_class} labels ({args.labels_per_class} per class), improved "
+                "GAN with feature matching",
         "labels": 10 * args.labels_per_class,
         "epochs": args.epochs,
         "lr_decay_fraction": args.lr_decay_fraction,
@@ -287,7 +298,7 @@ def _summarise(args: Args, main: list[dict], ablations: dict[str, dict]) -> dict
         },
         "curves": _plot_curves(args, main, ablations),
     }
-    (args.results_dir / "semisup_mnist.json").write_text(json.dumps(summary, indent=1))
+    atomic_write(args.results_dir / "semisup_mnist.json", json.dumps(summary, indent=1).encode())
     return summary
 
 
@@ -354,7 +365,7 @@ def _report(args: Args, s: dict) -> None:
     if s["seeds"]:
         lines += ["", f"![samples](semisup_mnist_samples_seed{s['seeds'][0]}.png)"]
     lines += ["", f"Command: `{s['command']}`", ""]
-    (args.results_dir / "semisup_mnist.md").write_text("\n".join(lines))
+    atomic_write(args.results_dir / "semisup_mnist.md", "\n".join(lines).encode())
 
 
 def _percent(value: float | None) -> str:

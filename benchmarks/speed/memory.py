@@ -68,7 +68,7 @@ def main() -> None:
             vime.train()
             done += args.batch
             bar.update(args.batch)
-            if done == 100_000:
+            if done >= 100_000 and "at_100k_mib" not in checkpoints:  # the batch that reaches 100k steps
                 checkpoints["at_100k_mib"] = rss_mib()
     checkpoints["end_mib"] = rss_mib()
     result = {
@@ -78,7 +78,12 @@ def main() -> None:
         "pool_size": len(vime.pool),
         **{k: round(v, 1) for k, v in checkpoints.items()},
         "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "growth_100k_to_end_mib": round(checkpoints["end_mib"] - checkpoints.get("at_100k_mib", np.nan), 1),
+        # None (JSON null, not NaN) for a run shorter than 100k steps
+        "growth_100k_to_end_mib": (
+            round(checkpoints["end_mib"] - checkpoints["at_100k_mib"], 1)
+            if "at_100k_mib" in checkpoints
+            else None
+        ),
         "minutes": round((time.perf_counter() - start) / 60, 2),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

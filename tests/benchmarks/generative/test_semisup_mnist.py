@@ -1,6 +1,8 @@
 """The semi-supervised MNIST benchmark's bookkeeping (no training here)."""
 
+import builtins
 import functools
+import io
 import json
 import typing
 
@@ -190,3 +192,101 @@ def test_checkpoints_default_to_the_results_folder(tmp_path, tiny_gan, monkeypat
     semisup_mnist.main(ensemble_args(tmp_path, checkpoint_root=None, ensemble=1))
     assert seen == [tmp_path / "res" / "semisup_mnist_runs" / ".checkpoints" / "ensemble10_seed0"]
     assert not seen[0].exists() and (tmp_path / "res" / "semisup_mnist_10labels.json").is_file()
+
+
+# -- resuming: settings, interrupted writes, checkpoints of another run ----------------------------------
+
+
+def test_a_finished_run_of_another_learning_rate_decay_is_refused_not_reused(tmp_path):
+    write_run(tmp_path, epochs=60)
+    path = tmp_path / "semisup_mnist_runs" / "main_seed0.json"
+    path.write_text(json.dumps(json.loads(path.read_text()) | {"lr_decay_fraction": 0.5}))
+    args = semisup_mnist.Args(epochs=60, lr_decay_fraction=0.25, results_dir=tmp_path,
+                              checkpoint_root=tmp_path / "ckpt")  # fmt: skip
+    with pytest.raises(SystemExit, match=r"made with lr_decay_fraction 0\.5, not 0\.25"):
+        semisup_mnist._run(args, "main", 0, {})
+    same = semisup_mnist.Args(epochs=60, lr_decay_fraction=0.5, results_dir=tmp_path,
+                              checkpoint_root=tmp_path / "ckpt")  # fmt: skip
+    assert semisup_mnist._run(same, "main", 0, {})["test_error"] == 0.02
+    assert not (tmp_path / "ckpt").exists()  # nothing was trained
+
+
+def fake_train(epochs_trained):
+    """``train`` of the GAN, without training: a result as it returns one, after ``epochs_trained`` epochs."""
+
+    def train(cfg):
+        cfg.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        history = [{"epoch": e + 1, "test_error": 0.1, "test_error_raw": 0.2} for e in range(epochs_trained)]
+        probs = [torch.full((4, 10), 0.1)]
+        return {"test_error": 0.1, "history": [history], "seconds": 60.0, "seconds_per_epoch": 1.0,
+                "epochs": cfg.epochs, "labels": 100, "sample_png": None,
+                "test_probs_per_model": probs, "test_labels": torch.arange(4)}  # fmt: skip
+
+    return train
+
+
+def killed_while_writing(monkeypatch, name):
+    """Every file whose path contains ``name`` opened for writing gets half its data, then the process is
+    'killed' (KeyboardInterrupt), as a kill or a full disk would leave it."""
+    real_open = io.open
+
+    class Dying:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def write(self, data):
+            self.handle.write(data[: len(data) // 2])
+            self.handle.flush()
+            raise KeyboardInterrupt(f"killed while writing {name}")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def __getattr__(self, attr):
+            return getattr(self.handle, attr)
+
+    def dying_open(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        return Dying(handle) if "w" in mode and name in str(file) else handle
+
+    monkeypatch.setattr(io, "open", dying_open)
+    monkeypatch.setattr(builtins, "open", dying_open)
+
+
+def test_a_record_cut_short_by_a_kill_is_never_left_for_a_finished_run(tmp_path, monkeypatch):
+    """The record is what marks a run (or an ensemble member another process is waiting for) finished: it is
+    either absent or whole."""
+    monkeypatch.setattr(semisup_mnist, "train", fake_train(2))
+    args = semisup_mnist.Args(epochs=2, results_dir=tmp_path, checkpoint_root=tmp_path / "ckpt",
+                              progress=False)  # fmt: skip
+    record = tmp_path / "semisup_mnist_runs" / "main_seed0.json"
+    with monkeypatch.context() as patch:
+        killed_while_writing(patch, "main_seed0.json")
+        with pytest.raises(KeyboardInterrupt):
+            semisup_mnist._run(args, "main", 0, {})
+    assert not record.exists() or json.loads(record.read_text())["epochs"] == 2
+    assert semisup_mnist._run(args, "main", 0, {})["epochs"] == 2  # the rerun trains it again, or reuses it
+    assert json.loads(record.read_text())["lr_decay_fraction"] == 0.5
+
+
+def test_the_checkpoint_of_a_longer_run_is_refused_not_recorded_as_a_shorter_one(tmp_path, tiny_gan):
+    """A 3-epoch run's checkpoint, left where a 2-epoch run of the same name looks: resuming it trains nothing
+    and would record the 3-epoch model as a 2-epoch run."""
+    longer = tiny_gan(seed=0, epochs=3, lr_decay_fraction=0.5, labels_per_class=1,
+                      checkpoint_dir=tmp_path / "ckpt" / "main_seed0", progress=False)  # fmt: skip
+    train_gan(longer)
+    args = semisup_mnist.Args(epochs=2, labels_per_class=1, results_dir=tmp_path / "res",
+                              checkpoint_root=tmp_path / "ckpt", progress=False, device="cpu")  # fmt: skip
+    with pytest.raises(SystemExit, match="holds a run trained for 3 epochs, not 2"):
+        semisup_mnist._run(args, "main", 0, {})
+    assert not (tmp_path / "res" / "semisup_mnist_runs" / "main_seed0.json").exists()
+
+
+def test_the_summary_names_the_labels_it_was_run_with(tmp_path):
+    run = {"seed": 0, "test_error": 0.03, "test_error_raw": 0.03, "minutes": 1.0, "seconds_per_epoch": 1.0}
+    args = semisup_mnist.Args(labels_per_class=5, results_dir=tmp_path)
+    summary = semisup_mnist._summarise(args, [run], {})
+    assert summary["labels"] == 50 and summary["task"].startswith("MNIST, 50 labels (5 per class),")

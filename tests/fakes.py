@@ -1,6 +1,10 @@
-"""A small deterministic env and a transparent bonus, shared by the wrapper and SB3-glue tests."""
+"""A small deterministic env and a transparent bonus, shared by the wrapper and SB3-glue tests; and a write
+that dies half-way, for the tests of results that must be whole or absent."""
 
 from __future__ import annotations
+
+import builtins
+import io
 
 import gymnasium as gym
 import numpy as np
@@ -65,3 +69,34 @@ class NextObsBonus(IntrinsicBonus):
 
     def load_state_dict(self, state):
         self.trainings = int(state["trainings"])
+
+
+def killed_while_writing(monkeypatch, name):
+    """Every file whose path contains ``name`` opened for writing gets half its data, then the process is
+    'killed' (KeyboardInterrupt), as a kill or a full disk would leave it."""
+    real_open = io.open
+
+    class Dying:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def write(self, data):
+            self.handle.write(data[: len(data) // 2])
+            self.handle.flush()
+            raise KeyboardInterrupt(f"killed while writing {name}")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def __getattr__(self, attr):
+            return getattr(self.handle, attr)
+
+    def dying_open(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        return Dying(handle) if "w" in mode and name in str(file) else handle
+
+    monkeypatch.setattr(io, "open", dying_open)
+    monkeypatch.setattr(builtins, "open", dying_open)

@@ -1,12 +1,11 @@
 """The IAF MNIST benchmark's bookkeeping, on tiny fake MNIST files (seconds)."""
 
-import builtins
-import io
 import json
 
 import pytest
 
 from benchmarks.generative import iaf_mnist
+from tests.fakes import killed_while_writing
 from tests.generative.iaf.test_train import TINY, _write_fake_mnist
 
 
@@ -42,30 +41,9 @@ def test_the_checkpoint_of_a_longer_run_is_refused_not_recorded_as_a_shorter_one
 
 def test_a_models_result_cut_short_by_a_kill_is_never_left_behind(tmp_path, tiny, monkeypatch):
     """Half a result file would make every later run fail to parse it: it is whole or absent."""
-    real_open, name = io.open, "iaf_mnist_diagonal.json"
-
-    class Dying:
-        def __init__(self, handle):
-            self.handle = handle
-
-        def write(self, data):
-            self.handle.write(data[: len(data) // 2])
-            self.handle.flush()
-            raise KeyboardInterrupt(f"killed while writing {name}")
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-
-    def dying_open(file, mode="r", *args, **kwargs):
-        handle = real_open(file, mode, *args, **kwargs)
-        return Dying(handle) if "w" in mode and name in str(file) else handle
-
+    name = "iaf_mnist_diagonal.json"
     with monkeypatch.context() as patch:
-        patch.setattr(io, "open", dying_open)
-        patch.setattr(builtins, "open", dying_open)
+        killed_while_writing(patch, name)
         with pytest.raises(KeyboardInterrupt):
             iaf_mnist.run(tiny())
     path = tmp_path / "res" / name

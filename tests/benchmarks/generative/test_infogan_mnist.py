@@ -6,6 +6,7 @@ import re
 import pytest
 
 from benchmarks.generative import infogan_mnist
+from tests.fakes import killed_while_writing
 
 
 def write_seed(results_dir, tmp_path, leak):
@@ -47,38 +48,14 @@ def test_the_report_carries_the_command_and_slope_that_ran(tmp_path, monkeypatch
 
 def test_a_seed_file_cut_short_by_a_kill_is_never_left_behind(tmp_path, monkeypatch):
     """Half a seed's file would be read as a finished seed next time (and fail to parse): whole or absent."""
-    import builtins
-    import io
-
     write_seed(tmp_path / "template", tmp_path, leak=0.01)
     result = json.loads((tmp_path / "template" / "infogan_mnist_seed0.json").read_text())
     monkeypatch.setattr(infogan_mnist, "run_seed", lambda seed, config: result)
     config = infogan_mnist.BenchmarkConfig(seeds=(0,), results_dir=tmp_path / "results",
                                            checkpoint_root=tmp_path / "ckpt")  # fmt: skip
-    real_open, name = io.open, "infogan_mnist_seed0.json"
-
-    class Dying:
-        def __init__(self, handle):
-            self.handle = handle
-
-        def write(self, data):
-            self.handle.write(data[: len(data) // 2])
-            self.handle.flush()
-            raise KeyboardInterrupt(f"killed while writing {name}")
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-
-    def dying_open(file, mode="r", *args, **kwargs):
-        handle = real_open(file, mode, *args, **kwargs)
-        return Dying(handle) if "w" in mode and name in str(file) else handle
-
+    name = "infogan_mnist_seed0.json"
     with monkeypatch.context() as patch:
-        patch.setattr(io, "open", dying_open)
-        patch.setattr(builtins, "open", dying_open)
+        killed_while_writing(patch, name)
         with pytest.raises(KeyboardInterrupt):
             infogan_mnist.main(config)
     path = tmp_path / "results" / name

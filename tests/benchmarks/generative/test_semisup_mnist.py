@@ -1,8 +1,6 @@
 """The semi-supervised MNIST benchmark's bookkeeping (no training here)."""
 
-import builtins
 import functools
-import io
 import json
 import typing
 
@@ -14,6 +12,7 @@ from benchmarks.generative import semisup_mnist
 from curiosity.serialization import safe_load
 from generative.gan.train import TrainGanConfig
 from generative.gan.train import train as train_gan
+from tests.fakes import killed_while_writing
 
 
 def write_run(results_dir, epochs):
@@ -223,37 +222,6 @@ def fake_train(epochs_trained):
                 "test_probs_per_model": probs, "test_labels": torch.arange(4)}  # fmt: skip
 
     return train
-
-
-def killed_while_writing(monkeypatch, name):
-    """Every file whose path contains ``name`` opened for writing gets half its data, then the process is
-    'killed' (KeyboardInterrupt), as a kill or a full disk would leave it."""
-    real_open = io.open
-
-    class Dying:
-        def __init__(self, handle):
-            self.handle = handle
-
-        def write(self, data):
-            self.handle.write(data[: len(data) // 2])
-            self.handle.flush()
-            raise KeyboardInterrupt(f"killed while writing {name}")
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-
-        def __getattr__(self, attr):
-            return getattr(self.handle, attr)
-
-    def dying_open(file, mode="r", *args, **kwargs):
-        handle = real_open(file, mode, *args, **kwargs)
-        return Dying(handle) if "w" in mode and name in str(file) else handle
-
-    monkeypatch.setattr(io, "open", dying_open)
-    monkeypatch.setattr(builtins, "open", dying_open)
 
 
 def test_a_record_cut_short_by_a_kill_is_never_left_for_a_finished_run(tmp_path, monkeypatch):

@@ -60,6 +60,7 @@ from tqdm.auto import tqdm
 
 import envs  # noqa: F401  (registers the pixel tasks)
 from benchmarks.provenance import command_line
+from benchmarks.sweep.results import atomic_write
 from curiosity.runtime import configure_torch
 from generative.encoders import make_encoder, pretrain_encoder
 from generative.encoders.world_model import WorldModel, save_gif, save_strip
@@ -235,7 +236,7 @@ def main(args: Args | None = None) -> dict[str, Any]:
         "strip": layout,
     }
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    (args.out_dir / "world_model.json").write_text(json.dumps(record, indent=1) + "\n")
+    atomic_write(args.out_dir / "world_model.json", (json.dumps(record, indent=1) + "\n").encode())
     print(json.dumps({"command": record["command"], "minutes": record["minutes"], **record["headline"]}))
     return record
 

@@ -24,6 +24,7 @@ from gymnasium import spaces
 
 from benchmarks.provenance import command_line
 from benchmarks.speed.infogain_speed import ACT_DIM, HIDDEN, OBS_DIM, measure
+from benchmarks.sweep.results import atomic_write
 from curiosity.bnn import BNN
 from curiosity.infogain import second_order_kl
 from curiosity.runtime import configure_torch, resolve_device
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     configure_torch(args.threads)
     result = run(args.batch, args.samples, device)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write(args.out, (json.dumps(result, indent=2) + "\n").encode())
     print(json.dumps(result), flush=True)
     return result
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.sweep.results import atomic_write
 from curiosity.bnn import BNN
 from curiosity.infogain import second_order_kl, second_order_kl_loop
 from curiosity.runtime import configure_torch
@@ -102,7 +103,7 @@ def main() -> None:
     runs = [measure(args.batch, n_samples) for n_samples in args.samples]
     result = {**runs[0], "by_samples": runs}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write(args.out, (json.dumps(result, indent=2) + "\n").encode())
     print(json.dumps(result))
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from gymnasium import spaces
 from tqdm import tqdm
 
+from benchmarks.sweep.results import atomic_write
 from curiosity import VIME
 from curiosity.runtime import configure_torch
 
@@ -87,7 +88,7 @@ def main() -> None:
         "minutes": round((time.perf_counter() - start) / 60, 2),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write(args.out, (json.dumps(result, indent=2) + "\n").encode())
     print(json.dumps(result))
 
 

@@ -34,6 +34,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 
 from agents.callback import CuriosityCallback
 from agents.experiment import build
+from benchmarks.sweep.results import atomic_write
 from benchmarks.sweep.suites import PPO_CHEETAH_PER_ENV
 from curiosity.runtime import configure_torch
 from curiosity.vime import VIME
@@ -193,7 +194,7 @@ def main() -> None:
     args = tyro.cli(Args)
     result = measure(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write(args.out, (json.dumps(result, indent=2) + "\n").encode())
     print(json.dumps(result))
 
 

@@ -54,6 +54,7 @@ from benchmarks.speed.rllte_adapters import (
     rllte_compute,
     rllte_samples,
 )
+from benchmarks.sweep.results import atomic_write
 from curiosity import IntrinsicBonus, make_bonus
 from curiosity.runtime import configure_torch
 
@@ -235,8 +236,8 @@ def _write(result: dict[str, Any], out: Path | None) -> None:
     if out is None:
         return
     out.mkdir(parents=True, exist_ok=True)
-    (out / "peer_compare.json").write_text(json.dumps(result, indent=1) + "\n")
-    (out / "peer_compare.md").write_text(markdown(result))
+    atomic_write(out / "peer_compare.json", (json.dumps(result, indent=1) + "\n").encode())
+    atomic_write(out / "peer_compare.md", markdown(result).encode())
 
 
 def markdown(result: dict[str, Any]) -> str:

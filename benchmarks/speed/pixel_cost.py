@@ -34,6 +34,7 @@ import torch
 import tyro
 
 import envs  # noqa: F401  (registers the tasks)
+from benchmarks.sweep.results import atomic_write
 from curiosity import make_bonus
 from curiosity.runtime import configure_torch
 from generative.encoders import FrameVAE
@@ -152,7 +153,7 @@ def main(args: Args | None = None) -> dict[str, Any]:
     }  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(result, indent=2)
-    args.out.write_text(text + "\n")
+    atomic_write(args.out, (text + "\n").encode())
     print(text)
     return result
 

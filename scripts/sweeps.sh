@@ -27,11 +27,17 @@ ensemble() {
   env TORCH_THREADS=1 .venv/bin/python -m benchmarks.generative.semisup_mnist --labels-per-class 5 --ensemble 10 \
     --no-progress --members "$@"
 }
-# The minibatch-discrimination ablation again, now that the layer has the original's data-dependent init (the
-# run without it: benchmarks/results/semisup_mnist_60epochs/without_minibatch_data_init/), about an hour on
-# one core, while the other starts the ensemble
+# The minibatch-discrimination ablations (60 epochs, seed 0, one core each): added to the feature-matching run
+# (now with the original's data-dependent init; the run without it is kept in
+# benchmarks/results/semisup_mnist_60epochs/without_minibatch_data_init/), about an hour, while the other core
+# starts the ensemble; and trained as their minibatch-discrimination code trains it (minimax generator loss,
+# three generator steps), after that core's members. The last call only gathers the finished ablations into
+# one summary (benchmarks/results/semisup_mnist_60epochs/semisup_mnist.{json,md}).
 ablation() {
   env TORCH_THREADS=1 .venv/bin/python -m benchmarks.generative.semisup_mnist --seeds 0 --epochs 60 \
-    --ablation-names minibatch_discrimination --results-dir benchmarks/results/semisup_mnist_60epochs --no-progress
+    --ablation-names "$@" --results-dir benchmarks/results/semisup_mnist_60epochs --no-progress
 }
-{ ablation; ensemble 0 2 4 6 8; } & ensemble 1 3 5 7 9 & wait
+{ ablation minibatch_discrimination; ensemble 0 2 4 6 8; } &
+{ ensemble 1 3 5 7 9; ablation minibatch_discrimination_original; } &
+wait
+ablation no_feature_matching minibatch_discrimination minibatch_discrimination_original

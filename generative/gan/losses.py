@@ -1,5 +1,5 @@
 """Losses of the improved-GAN techniques: the semi-supervised K+1 discriminator loss (with one-sided
-label smoothing), feature matching, the standard generator loss, and historical averaging.
+label smoothing), feature matching, the standard and minimax generator losses, and historical averaging.
 
 The K+1 classifier keeps the logit of the "fake" class fixed at 0. With ``lse = logsumexp(logits)``
 (``Z = exp(lse)``), ``D(x) = p(real | x) = Z / (Z + 1) = sigmoid(lse)``, so
@@ -24,6 +24,7 @@ __all__ = [
     "HistoricalAverage",
     "binary_discriminator_loss",
     "feature_matching_loss",
+    "generator_minimax_loss",
     "generator_nonsaturating_loss",
     "supervised_loss",
     "unsupervised_loss",
@@ -83,6 +84,17 @@ def generator_nonsaturating_loss(logits_fake: torch.Tensor) -> torch.Tensor:
         logits_fake: ``(batch, K)`` logits of generated data (or ``(batch, 1)`` for a binary discriminator).
     """
     return F.softplus(-torch.logsumexp(logits_fake, dim=1)).mean()
+
+
+def generator_minimax_loss(logits_fake: torch.Tensor) -> torch.Tensor:
+    """The minimax generator loss ``E log(1 - D(G(z))) = -E softplus(lse)`` for a K+1 classifier: their
+    minibatch-discrimination trainers' ``loss_gen = -T.mean(T.nnet.softplus(l_gen))``. It saturates (its
+    gradient vanishes) where the discriminator rejects the samples confidently.
+
+    Args:
+        logits_fake: ``(batch, K)`` logits of generated data.
+    """
+    return -F.softplus(torch.logsumexp(logits_fake, dim=1)).mean()
 
 
 def binary_discriminator_loss(

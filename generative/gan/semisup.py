@@ -20,6 +20,7 @@ from generative.gan.layers import data_dependent_init
 from generative.gan.losses import (
     HistoricalAverage,
     feature_matching_loss,
+    generator_minimax_loss,
     generator_nonsaturating_loss,
     supervised_loss,
     unsupervised_loss,
@@ -34,7 +35,7 @@ __all__ = [
     "unlabelled_batches",
 ]
 
-GeneratorLoss = Literal["feature_matching", "standard"]
+GeneratorLoss = Literal["feature_matching", "standard", "minimax"]
 
 
 class SemiSupervisedGAN:
@@ -49,8 +50,11 @@ class SemiSupervisedGAN:
         adam_eps: Adam's epsilon. Their Theano Adam divides by ``sqrt(v_hat + 1e-8)``, i.e. an effective
             epsilon of 1e-4 on ``sqrt(v_hat)``, which is the default here (torch's default is 1e-8).
         unlabelled_weight: weight of the unsupervised loss in the discriminator's objective (1).
-        generator_loss: ``"feature_matching"`` (the paper's semi-supervised choice) or ``"standard"`` (the
-            non-saturating ``-log D(G(z))``).
+        generator_loss: ``"feature_matching"`` (the paper's semi-supervised choice), ``"standard"`` (the
+            non-saturating ``-log D(G(z))``) or ``"minimax"`` (``log(1 - D(G(z)))``, the loss of their
+            minibatch-discrimination trainers, ``train_cifar_minibatch_discrimination.py``).
+        generator_steps: generator updates per discriminator update (their minibatch-discrimination
+            trainers: 3; their feature-matching ones: 1), each on a fresh fake batch.
         real_label_smoothing: one-sided label smoothing: the target of "real" for real data (1 = off).
         historical_averaging: weight of the historical-averaging cost on both players (0 = off).
         average_decay: decay of the exponential moving average of the discriminator's parameters that
@@ -72,6 +76,7 @@ class SemiSupervisedGAN:
         adam_eps: float = 1e-4,
         unlabelled_weight: float = 1.0,
         generator_loss: GeneratorLoss = "feature_matching",
+        generator_steps: int = 1,
         real_label_smoothing: float = 1.0,
         historical_averaging: float = 0.0,
         average_decay: float = 0.9999,
@@ -84,10 +89,12 @@ class SemiSupervisedGAN:
             raise ValueError(f"adam_eps must be > 0, got {adam_eps!r}")
         if unlabelled_weight < 0:
             raise ValueError(f"unlabelled_weight must be >= 0, got {unlabelled_weight!r}")
-        if generator_loss not in ("feature_matching", "standard"):
+        if generator_loss not in ("feature_matching", "standard", "minimax"):
             raise ValueError(
-                f"generator_loss must be 'feature_matching' or 'standard', got {generator_loss!r}"
+                f"generator_loss must be 'feature_matching', 'standard' or 'minimax', got {generator_loss!r}"
             )
+        if not (isinstance(generator_steps, int) and generator_steps >= 1):
+            raise ValueError(f"generator_steps must be an integer >= 1, got {generator_steps!r}")
         if not 0.0 < real_label_smoothing <= 1.0:
             raise ValueError(
                 f"real_label_smoothing must be in (0, 1] (1 disables it), got {real_label_smoothing!r}"
@@ -106,6 +113,7 @@ class SemiSupervisedGAN:
         )
         self.base_lr = lr
         self.unlabelled_weight, self.generator_loss = unlabelled_weight, generator_loss
+        self.generator_steps = generator_steps
         self.real_target = real_label_smoothing
         d_params = [p for p in self.D.parameters() if p.requires_grad]
         self.g_params = [p for p in self.G.parameters() if p.requires_grad]
@@ -181,7 +189,7 @@ class SemiSupervisedGAN:
         return {"loss_lab": loss_lab.item(), "loss_unl": loss_unl.item(), "train_err": err.item()}
 
     def generator_step(self, x_unl: torch.Tensor) -> dict[str, float]:
-        """One generator update (feature matching against ``x_unl``, or the standard loss).
+        """One generator update (feature matching against ``x_unl``, or the standard or minimax loss).
 
         Only the generator's parameters receive gradients (the discriminator's are not accumulated).
 
@@ -193,8 +201,10 @@ class SemiSupervisedGAN:
             with torch.no_grad():
                 feats_real = self.D.features(x_unl)
             loss = feature_matching_loss(feats_real, self.D.features(fake))
-        else:
+        elif self.generator_loss == "standard":
             loss = generator_nonsaturating_loss(self.D(fake))
+        else:
+            loss = generator_minimax_loss(self.D(fake))
         if self.hist_g is not None:
             loss = loss + self.hist_g.penalty()
         grads = torch.autograd.grad(loss, self.g_params)
@@ -208,14 +218,15 @@ class SemiSupervisedGAN:
     def step(
         self, x_lab: torch.Tensor, y_lab: torch.Tensor, x_unl: torch.Tensor, x_unl2: torch.Tensor
     ) -> dict[str, float]:
-        """One iteration: :meth:`discriminator_step` then :meth:`generator_step` (both in training mode)."""
+        """One iteration: :meth:`discriminator_step` then ``generator_steps`` calls of :meth:`generator_step`
+        (in training mode; ``loss_gen`` is their mean)."""
         if not self.initialized:
             raise RuntimeError("call initialize(images) once before training (data-dependent initialisation)")
         self.D.train()
         self.G.train()
         out = self.discriminator_step(x_lab, y_lab, x_unl)
-        out.update(self.generator_step(x_unl2))
-        return out
+        losses = [self.generator_step(x_unl2)["loss_gen"] for _ in range(self.generator_steps)]
+        return out | {"loss_gen": sum(losses) / len(losses)}
 
     def state_dict(self) -> dict:
         """Plain dicts of tensors and numbers (loads with ``weights_only=True``)."""

@@ -88,8 +88,11 @@ class TrainGanConfig:
     """Decay the learning rate linearly to 0 over this final fraction of training (0: constant)."""
     unlabelled_weight: float = 1.0
     """Weight of the unsupervised (real/fake) loss in the discriminator objective."""
-    generator_loss: Literal["feature_matching", "standard"] = "feature_matching"
-    """Generator objective: feature matching (paper) or the standard non-saturating loss."""
+    generator_loss: Literal["feature_matching", "standard", "minimax"] = "feature_matching"
+    """Generator objective: feature matching (paper), the standard non-saturating loss, or the minimax
+    ``log(1 - D(G(z)))`` of their minibatch-discrimination trainers."""
+    generator_steps: int = 1
+    """Generator updates per discriminator update (their minibatch-discrimination trainers: 3)."""
     minibatch_kernels: int = 0
     """Minibatch-discrimination kernels B on the discriminator features (0: off; their CIFAR model: 100)."""
     minibatch_kernel_dim: int = 5
@@ -141,7 +144,14 @@ class TrainGanConfig:
             lr=self.lr if self.lr is not None else (0.003 if mnist else 0.0003),
             label_seed=self.label_seed if self.label_seed is not None else self.seed,
         )
-        for name in ("labels_per_class", "epochs", "batch_size", "ensemble_size", "eval_every"):
+        for name in (
+            "labels_per_class",
+            "epochs",
+            "batch_size",
+            "ensemble_size",
+            "eval_every",
+            "generator_steps",
+        ):
             if getattr(cfg, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(cfg, name)!r}")
         for name in ("iterations_per_epoch", "train_subset", "test_subset"):
@@ -199,6 +209,16 @@ def _config_record(cfg: TrainGanConfig) -> dict:
     }
 
 
+def _same_config(saved: dict, current: dict) -> bool:
+    """Whether a checkpoint's config record is ``current``'s; a field it lacks (one added since it was
+    written) counts as that field's default, which it was trained with."""
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainGanConfig)}
+    return all(
+        saved.get(k, defaults.get(k)) == current.get(k, defaults.get(k))
+        for k in saved.keys() | current.keys()
+    )
+
+
 def _error(model: Discriminator, images: torch.Tensor, labels: torch.Tensor) -> float:
     return (model.predict(images) != labels).float().mean().item()
 
@@ -238,6 +258,7 @@ def _train_member(
         adam_eps=cfg.adam_eps,
         unlabelled_weight=cfg.unlabelled_weight,
         generator_loss=cfg.generator_loss,
+        generator_steps=cfg.generator_steps,
         real_label_smoothing=cfg.real_label_smoothing,
         historical_averaging=cfg.historical_averaging,
         average_decay=cfg.average_decay,
@@ -248,7 +269,7 @@ def _train_member(
     ckpt = cfg.checkpoint_dir / f"member{member}.pt" if cfg.checkpoint_dir is not None else None
     if ckpt is not None and cfg.resume and ckpt.is_file():
         state = safe_load(ckpt)
-        if state["record"]["config"] != record["config"]:
+        if not _same_config(state["record"]["config"], record["config"]):
             raise ValueError(
                 f"{ckpt} was written with a different configuration; "
                 "use another checkpoint_dir or --no-resume"

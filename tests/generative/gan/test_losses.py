@@ -10,6 +10,7 @@ from generative.gan.losses import (
     HistoricalAverage,
     binary_discriminator_loss,
     feature_matching_loss,
+    generator_minimax_loss,
     generator_nonsaturating_loss,
     supervised_loss,
     unsupervised_loss,
@@ -68,6 +69,9 @@ def test_generator_losses() -> None:
     fake = torch.randn(8, 10)
     expected = -torch.log(torch.sigmoid(torch.logsumexp(fake, 1))).mean()
     torch.testing.assert_close(generator_nonsaturating_loss(fake), expected)
+    # minimax: E log(1 - D(G(z))) with D = Z / (Z + 1), Z the sum of the K real-class exponentials (float64)
+    z = fake.double().exp().sum(1)
+    torch.testing.assert_close(generator_minimax_loss(fake).double(), torch.log(1.0 - z / (z + 1.0)).mean())
     f = torch.randn(20, 6)
     assert feature_matching_loss(f, f[torch.randperm(20)]).item() < 1e-12
     g = f + 1.0

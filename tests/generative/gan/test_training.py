@@ -129,6 +129,19 @@ def test_standard_generator_loss_and_minibatch_on_mnist_model() -> None:
     assert np.isfinite(out["loss_gen"])
 
 
+def test_minimax_loss_with_three_generator_steps_per_discriminator_step() -> None:
+    """Their minibatch-discrimination trainers: ``-softplus(l_gen)`` (never positive), three G updates."""
+    torch.manual_seed(0)
+    d, g = MnistDiscriminator(hidden=(32, 16), minibatch_kernels=4), MnistGenerator(hidden=(16,))
+    gan = SemiSupervisedGAN(d, g, generator_loss="minimax", generator_steps=3)
+    x = torch.rand(10, 784)
+    gan.initialize(x)
+    out = gan.step(x, torch.randint(0, 10, (10,)), x, x)
+    assert out["loss_gen"] < 0.0
+    steps = lambda opt: {int(s["step"]) for s in opt.state.values()}  # noqa: E731
+    assert steps(gan.opt_g) == {3} and steps(gan.opt_d) == {1}
+
+
 def test_bad_hyperparameters_raise() -> None:
     d, g = MnistDiscriminator(hidden=(8,)), MnistGenerator(hidden=(8,))
     with pytest.raises(ValueError, match="lr must be > 0"):
@@ -157,6 +170,10 @@ def test_bad_hyperparameters_raise() -> None:
         TrainGanConfig(lr_decay_fraction=1.5).resolved()
     with pytest.raises(ValueError, match="epochs must be >= 1"):
         TrainGanConfig(epochs=0).resolved()
+    with pytest.raises(ValueError, match="generator_steps must be >= 1"):
+        TrainGanConfig(generator_steps=0).resolved()
+    with pytest.raises(ValueError, match="generator_steps must be an integer >= 1"):
+        SemiSupervisedGAN(d, g, generator_steps=0)
     with pytest.raises(ValueError, match=r"device must be 'auto' \(CUDA when available, .* got 'gpu'"):
         TrainGanConfig(device="gpu").resolved()
 
@@ -206,6 +223,21 @@ def test_resume_matches_uninterrupted(tmp_path) -> None:
     strip = [{k: v for k, v in e.items() if k != "seconds"} for e in full["history"][0]]
     assert [{k: v for k, v in e.items() if k != "seconds"} for e in resumed["history"][0]] == strip
     assert resumed["test_error"] == full["test_error"]
+
+
+def test_a_checkpoint_from_before_a_new_setting_resumes_at_its_default(tmp_path) -> None:
+    """Checkpoints written before ``generator_steps`` existed (the 50-label ensemble's) lack it in their
+    config record: they were trained with the default, so they resume with it and only with it."""
+    from curiosity.serialization import atomic_save
+
+    train(_tiny(tmp_path, epochs=1))
+    path = tmp_path / "ckpt" / "member0.pt"
+    state = safe_load(path)
+    del state["record"]["config"]["generator_steps"]
+    atomic_save(state, path)
+    with pytest.raises(ValueError, match="different configuration"):
+        train(_tiny(tmp_path, generator_steps=3))
+    assert len(train(_tiny(tmp_path))["history"][0]) == 2
 
 
 def test_sample_grid_layout(tmp_path) -> None:

@@ -90,7 +90,7 @@ class TrainGanConfig:
     """Weight of the unsupervised (real/fake) loss in the discriminator objective."""
     generator_loss: Literal["feature_matching", "standard", "minimax"] = "feature_matching"
     """Generator objective: feature matching (paper), the standard non-saturating loss, or the minimax
-    ``log(1 - D(G(z)))`` of their minibatch-discrimination trainers."""
+    log(1 - D(G(z))) of their minibatch-discrimination trainers."""
     generator_steps: int = 1
     """Generator updates per discriminator update (their minibatch-discrimination trainers: 3)."""
     minibatch_kernels: int = 0

@@ -95,7 +95,8 @@ class Args:
     ablation_seed: int = 0
     """Seed of the ablation runs."""
     ablation_names: tuple[AblationName, ...] = tuple(ABLATIONS)
-    """Which ablations ``--ablations`` runs (e.g. one per process, to run them side by side)."""
+    """Which ablations ``--ablations`` runs (e.g. one per process, to run them side by side); the summary
+    also lists the others already finished in ``results_dir``."""
     checkpoint_root: Path | None = None
     """Checkpoints of unfinished runs, one folder per run, deleted when the run finishes (default:
     ``<results_dir>/semisup_mnist_runs/.checkpoints``, gitignored)."""
@@ -398,6 +399,12 @@ def main(args: Args | None = None) -> dict | None:
         for name in args.ablation_names:
             ablations[name] = _run(args, name, args.ablation_seed, ABLATIONS[name])
             _report(args, _summarise(args, main_runs, ablations))
+        # ablations finished here earlier (e.g. by another process) stay in the summary
+        runs = args.results_dir / "semisup_mnist_runs"
+        for name in ABLATIONS.keys() - ablations.keys():
+            if (runs / f"{name}_seed{args.ablation_seed}.json").is_file():
+                ablations[name] = _run(args, name, args.ablation_seed, ABLATIONS[name])
+        ablations = {name: ablations[name] for name in ABLATIONS if name in ablations}
     summary = _summarise(args, main_runs, ablations)
     _report(args, summary)
     return summary

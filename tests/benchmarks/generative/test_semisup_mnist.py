@@ -60,6 +60,11 @@ def test_every_ablation_can_be_chosen_by_name_and_runs_alone(tmp_path, monkeypat
     summary = semisup_mnist.main(args)
     assert trained == ["minibatch_discrimination"]
     assert list(summary["ablations"]) == ["minibatch_discrimination"]
+    # one process per ablation: a finished one stays in the summary of the next
+    (tmp_path / "semisup_mnist_runs").mkdir()
+    (tmp_path / "semisup_mnist_runs" / "no_feature_matching_seed0.json").write_text("{}")
+    summary = semisup_mnist.main(args)
+    assert list(summary["ablations"]) == ["no_feature_matching", "minibatch_discrimination"]
 
 
 def test_an_unknown_ablation_is_named_before_anything_runs(tmp_path):

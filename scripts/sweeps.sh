@@ -31,8 +31,8 @@ ensemble() {
 # (now with the original's data-dependent init; the run without it is kept in
 # benchmarks/results/semisup_mnist_60epochs/without_minibatch_data_init/), about an hour, while the other core
 # starts the ensemble; and trained as their minibatch-discrimination code trains it (minimax generator loss,
-# three generator steps), after that core's members. The last call only gathers the finished ablations into
-# one summary (benchmarks/results/semisup_mnist_60epochs/semisup_mnist.{json,md}).
+# three generator steps), after that core's members. Each summary lists every finished ablation
+# (benchmarks/results/semisup_mnist_60epochs/semisup_mnist.{json,md}).
 ablation() {
   env TORCH_THREADS=1 .venv/bin/python -m benchmarks.generative.semisup_mnist --seeds 0 --epochs 60 \
     --ablation-names "$@" --results-dir benchmarks/results/semisup_mnist_60epochs --no-progress
@@ -40,4 +40,3 @@ ablation() {
 { ablation minibatch_discrimination; ensemble 0 2 4 6 8; } &
 { ensemble 1 3 5 7 9; ablation minibatch_discrimination_original; } &
 wait
-ablation no_feature_matching minibatch_discrimination minibatch_discrimination_original

@@ -94,6 +94,16 @@ def test_ensemble_scores_the_mean_of_the_members_probabilities():
         semisup_mnist.ensemble_errors([], labels)
 
 
+def test_confusion_counts_true_against_predicted_classes():
+    """Against a count over the images one by one."""
+    gen = torch.Generator().manual_seed(0)
+    probs, labels = torch.rand(200, 4, generator=gen), torch.randint(0, 4, (200,), generator=gen)
+    expected = [[0] * 4 for _ in range(4)]
+    for p, y in zip(probs.tolist(), labels.tolist(), strict=True):
+        expected[y][max(range(4), key=p.__getitem__)] += 1
+    assert semisup_mnist.confusion(probs, labels) == expected
+
+
 @pytest.fixture
 def tiny_gan(monkeypatch):
     """The benchmark's runs at a size that trains in a second (the data set is the real MNIST)."""
@@ -135,6 +145,9 @@ def test_ensemble_members_train_apart_resume_and_are_scored_at_the_end(tmp_path,
             for k in (0, 1)]  # fmt: skip
     assert summary["member_errors"] == pytest.approx([r["test_error"] for r in runs])
     assert summary["member_minutes"] == [r["minutes"] for r in runs] and len(summary["member_commands"]) == 2
+    mean_confusion = np.zeros((10, 10), dtype=int)
+    np.add.at(mean_confusion, (saved[0]["labels"].numpy(), mean.argmax(1)), 1)
+    assert summary["ensemble_confusion"] == mean_confusion.tolist() and len(summary["member_confusions"]) == 2
     # a later session: the checkpoints are gone, the committed results are enough
     import shutil
 
@@ -182,6 +195,18 @@ def test_the_minibatch_discrimination_ablation_command_runs(tmp_path, tiny_gan, 
     assert run["overrides"] == {"minibatch_kernels": 100, "minibatch_kernel_dim": 5} and run["epochs"] == 1
     assert 0.0 <= run["test_error"] <= 1.0
     assert "| minibatch_discrimination (" in (tmp_path / "semisup_mnist.md").read_text()
+
+
+def test_the_original_minibatch_discrimination_ablation_runs(tmp_path, tiny_gan):
+    """Minibatch discrimination as their code trains it: the minimax generator loss, three generator steps."""
+    args = semisup_mnist.Args(seeds=[], epochs=1, ablation_names=("minibatch_discrimination_original",),
+                              results_dir=tmp_path, progress=False, device="cpu")  # fmt: skip
+    semisup_mnist.main(args)
+    path = tmp_path / "semisup_mnist_runs" / "minibatch_discrimination_original_seed0.json"
+    run = json.loads(path.read_text())
+    assert run["overrides"] == {"minibatch_kernels": 100, "minibatch_kernel_dim": 5,
+                                "generator_loss": "minimax", "generator_steps": 3}  # fmt: skip
+    assert run["history"][0]["loss_gen"] < 0.0  # log(1 - D(G(z))) is never positive
 
 
 def test_checkpoints_default_to_the_results_folder(tmp_path, tiny_gan, monkeypatch):

@@ -202,8 +202,12 @@ def ensemble_errors(probs: list[torch.Tensor], labels: torch.Tensor) -> tuple[li
         raise ValueError(f"probs must be one or more (n, K) tensors with n = {len(labels)} (the labels), got "
                          f"shapes {shapes}")  # fmt: skip
     errors = [(p.argmax(1) != labels).double().mean().item() for p in probs]
-    mean = torch.stack([p.double() for p in probs]).mean(0)
-    return errors, (mean.argmax(1) != labels).double().mean().item()
+    return errors, (_mean(probs).argmax(1) != labels).double().mean().item()
+
+
+def _mean(probs: list[torch.Tensor]) -> torch.Tensor:
+    """The ensemble's class probabilities: the members' mean, in float64."""
+    return torch.stack([p.double() for p in probs]).mean(0)
 
 
 def confusion(probs: torch.Tensor, labels: torch.Tensor) -> list[list[int]]:
@@ -248,7 +252,7 @@ def _ensemble(args: Args) -> dict | None:
         "member_error_mean": statistics.fmean(member_errors),
         "member_error_std": statistics.stdev(member_errors) if len(member_errors) > 1 else 0.0,
         "member_errors_raw_weights": [r.get("test_error_raw") for r in records],
-        "ensemble_confusion": confusion(torch.stack([p.double() for p in probs]).mean(0), labels),
+        "ensemble_confusion": confusion(_mean(probs), labels),
         "member_confusions": [confusion(p, labels) for p in probs],
         "member_seeds": list(range(args.ensemble)),
         "label_seed": args.ensemble_label_seed,

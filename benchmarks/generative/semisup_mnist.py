@@ -25,7 +25,10 @@ member keeps its test-set class probabilities beside its record (``<name>_seed<k
 committed with it: members trained in different sessions score together); once all ``N`` are finished, the
 command (whichever process finishes last, or a rerun) scores their averaged probabilities on the 10,000 test
 images and writes ``benchmarks/results/semisup_mnist_<labels>labels.json`` (``labels``, ``ensemble_size``,
-``member_errors`` and ``ensemble_error`` as fractions, confusion matrices, the command, minutes per member).
+``member_errors`` and ``ensemble_error`` as fractions, confusion matrices, the labelled images' indices, the
+command, minutes per member) and ``..._errors.png`` (each class's labelled images beside the test images of
+that class the ensemble gets wrong). Another draw of labels (``--ensemble-label-seed s``, s > 0) trains its
+own members (``ensemble50_labelseed<s>_seed<k>``) and writes ``semisup_mnist_50labels_labelseed<s>.json``.
 Paper (50 labels):
 single models 2.21% +- 1.36%, an ensemble of 10 1.42%.
 
@@ -53,7 +56,8 @@ from benchmarks.provenance import command_line
 from benchmarks.sweep.results import atomic_write
 from curiosity.runtime import resolve_device
 from curiosity.serialization import atomic_save, safe_load
-from generative.gan.train import TrainGanConfig, train
+from generative.gan.semisup import select_labelled
+from generative.gan.train import TrainGanConfig, load_dataset, train
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -217,9 +221,19 @@ def confusion(probs: torch.Tensor, labels: torch.Tensor) -> list[list[int]]:
     return torch.bincount(labels * k + probs.argmax(1), minlength=k * k).view(k, k).tolist()
 
 
+def ensemble_names(labels_per_class: int, label_seed: int) -> tuple[str, str]:
+    """The run name of an ensemble's members and the stem of its summary files: ``ensemble50`` and
+    ``semisup_mnist_50labels`` for label seed 0, with ``_labelseed<s>`` added for another draw of labels (so
+    that ensembles on different draws share a results folder)."""
+    suffix = f"_labelseed{label_seed}" if label_seed else ""
+    labels = 10 * labels_per_class
+    return f"ensemble{labels}{suffix}", f"semisup_mnist_{labels}labels{suffix}"
+
+
 def _ensemble(args: Args) -> dict | None:
     """Train this process's members (finished ones are skipped); score the ensemble once all are finished."""
-    name, overrides = f"ensemble{10 * args.labels_per_class}", {"label_seed": args.ensemble_label_seed}
+    name, stem = ensemble_names(args.labels_per_class, args.ensemble_label_seed)
+    overrides = {"label_seed": args.ensemble_label_seed}
     for member in args.members if args.members is not None else range(args.ensemble):
         _run(args, name, member, overrides)
     runs = args.results_dir / "semisup_mnist_runs"
@@ -242,6 +256,7 @@ def _ensemble(args: Args) -> dict | None:
         probs.append(saved["probs"])
         labels = saved["labels"]
     member_errors, ensemble_error = ensemble_errors(probs, labels)
+    labelled = _labelled_indices(args)
     summary = {
         "task": f"MNIST, {10 * args.labels_per_class} labels ({args.labels_per_class} per class), an "
                 f"ensemble of {args.ensemble} improved GANs (feature matching), mean class probabilities",
@@ -256,6 +271,7 @@ def _ensemble(args: Args) -> dict | None:
         "member_confusions": [confusion(p, labels) for p in probs],
         "member_seeds": list(range(args.ensemble)),
         "label_seed": args.ensemble_label_seed,
+        "labelled_train_indices": labelled.tolist(),
         "test_images": len(labels),
         "epochs": args.epochs,
         "lr_decay_fraction": args.lr_decay_fraction,
@@ -265,11 +281,63 @@ def _ensemble(args: Args) -> dict | None:
         "command": command_line("benchmarks.generative.semisup_mnist"),
         "member_commands": [r.get("command") for r in records],
     }
-    out = args.results_dir / f"semisup_mnist_{10 * args.labels_per_class}labels.json"
+    summary["errors_figure"] = _plot_labelled_and_missed(args.results_dir / f"{stem}_errors.png", labelled,
+                                                         _mean(probs), labels)  # fmt: skip
+    out = args.results_dir / f"{stem}.json"
     atomic_write(out, json.dumps(summary, indent=1).encode())
     print(f"[semisup_mnist] ensemble of {args.ensemble}: test error {ensemble_error:.2%} (members: "
           f"{', '.join(f'{e:.2%}' for e in member_errors)}) -> {out}", flush=True)
     return summary
+
+
+def _labelled_indices(args: Args) -> torch.Tensor:
+    """The training images the ensemble's members were given labels for (their ``select_labelled`` draw)."""
+    cfg = TrainGanConfig(labels_per_class=args.labels_per_class, label_seed=args.ensemble_label_seed)
+    cfg = cfg.resolved()
+    _, y_train = load_dataset(cfg, "train")
+    return select_labelled(y_train, cfg.labels_per_class, cfg.label_seed)
+
+
+def _plot_labelled_and_missed(path: Path, labelled: torch.Tensor, probs: torch.Tensor, labels: torch.Tensor,
+                              shown: int = 12) -> str:  # fmt: skip
+    """One row per class: its labelled training images, then the first ``shown`` test images of that class
+    the ensemble gets wrong (in test-set order, each marked with the class it was given), to see whether the
+    errors are a kind of digit the labels leave out. Returns the file name."""
+    from matplotlib.figure import Figure
+
+    cfg = TrainGanConfig().resolved()
+    x_train, y_train = load_dataset(cfg, "train")
+    x_test = load_dataset(cfg, "test")[0][: len(labels)]
+    predicted = probs.argmax(1)
+    k = probs.shape[1]
+    per_class = len(labelled) // k
+    side = 28
+    canvas = torch.full((k * (side + 2), (per_class + 1 + shown) * (side + 2)), 0.5)
+    fig = Figure(figsize=(0.45 * (per_class + 1 + shown) + 1.6, 0.45 * k + 0.8))
+    ax = fig.add_subplot()
+
+    def put(row: int, col: int, image: torch.Tensor) -> None:
+        top, left = row * (side + 2) + 1, col * (side + 2) + 1
+        canvas[top:top + side, left:left + side] = image.view(side, side)  # fmt: skip
+
+    for c in range(k):
+        for j, i in enumerate(labelled[y_train[labelled] == c].tolist()):
+            put(c, j, x_train[i])
+        wrong = ((labels == c) & (predicted != c)).nonzero().flatten()
+        for j, i in enumerate(wrong[:shown].tolist()):
+            put(c, per_class + 1 + j, x_test[i])
+            ax.text((per_class + 1 + j) * (side + 2) + side, (c + 1) * (side + 2) - 2, str(int(predicted[i])),
+                    color="red", fontsize=6, ha="right", va="bottom")  # fmt: skip
+        n = int((labels == c).sum())
+        ax.text(-4, c * (side + 2) + side / 2, f"{c}: {len(wrong)}/{n}", fontsize=7, ha="right", va="center")
+    ax.imshow(canvas, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(f"labelled ({per_class} per class) | test images the ensemble gets wrong (red: its class)",
+                 fontsize=8)  # fmt: skip
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    return path.name
 
 
 def _check(args: Args) -> None:

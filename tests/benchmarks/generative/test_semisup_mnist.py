@@ -155,9 +155,31 @@ def test_ensemble_members_train_apart_resume_and_are_scored_at_the_end(tmp_path,
     # everything finished: a rerun trains nothing and scores the same
     monkeypatch.setattr(semisup_mnist, "train", lambda cfg: pytest.fail("a finished member was trained"))
     assert semisup_mnist.main(ensemble_args(tmp_path))["ensemble_error"] == summary["ensemble_error"]
-    # a finished member is never reused for an ensemble with other labels
+    # the summary names the labelled images (one per class here), and its figure shows them beside the misses
+    y_train = semisup_mnist.load_dataset(semisup_mnist.TrainGanConfig().resolved(), "train")[1]
+    assert len(y_train) == 500
+    assert sorted(y_train[summary["labelled_train_indices"]].tolist()) == list(range(10))
+    figure = tmp_path / "res" / summary["errors_figure"]
+    assert figure.name == "semisup_mnist_10labels_errors.png" and figure.read_bytes()[:4] == b"\x89PNG"
+    # a finished member is never reused for an ensemble with other labels: another draw trains its own
     with pytest.raises(SystemExit, match=r"made with \{'label_seed': 0\}, not \{'label_seed': 3\}"):
+        semisup_mnist._run(ensemble_args(tmp_path), "ensemble10", 0, {"label_seed": 3})
+    started = []
+
+    def record_and_stop(cfg):
+        started.append(cfg)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(semisup_mnist, "train", record_and_stop)
+    with pytest.raises(KeyboardInterrupt):
         semisup_mnist.main(ensemble_args(tmp_path, ensemble_label_seed=3))
+    assert started[0].label_seed == 3 and started[0].checkpoint_dir.name == "ensemble10_labelseed3_seed0"
+
+
+def test_ensembles_on_other_label_draws_get_their_own_names():
+    assert semisup_mnist.ensemble_names(5, 0) == ("ensemble50", "semisup_mnist_50labels")
+    draw1 = ("ensemble50_labelseed1", "semisup_mnist_50labels_labelseed1")
+    assert semisup_mnist.ensemble_names(5, 1) == draw1
 
 
 @pytest.mark.parametrize(

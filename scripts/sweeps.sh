@@ -29,7 +29,7 @@ ensemble() {
     --no-progress --members "$@"
 }
 # The same ensemble on a second draw of the 50 labels (label seed 1, decided before any of its members ran):
-# draw 0's labelled 2s are all looped, and the members give the test set's flat-bottomed 2s to 0 or 7
+# draw 0's labelled 2s are all looped, and the members give the test set's flat-bottomed 2s to 0, 1 or 7
 # (benchmarks/results/semisup_mnist_50labels_errors.png). Both draws are reported, whatever they give
 # (-> semisup_mnist_50labels_labelseed1.json).
 ensemble_draw1() { ensemble "$@" --ensemble-label-seed 1; }

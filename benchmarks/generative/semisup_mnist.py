@@ -256,7 +256,16 @@ def _ensemble(args: Args) -> dict | None:
         probs.append(saved["probs"])
         labels = saved["labels"]
     member_errors, ensemble_error = ensemble_errors(probs, labels)
-    labelled = _labelled_indices(args)
+    mean = _mean(probs)
+    # the members' labelled images (their select_labelled draw) and the scored test images, for the figure
+    cfg = TrainGanConfig(labels_per_class=args.labels_per_class, label_seed=args.ensemble_label_seed)
+    cfg = cfg.resolved()
+    x_train, y_train = load_dataset(cfg, "train")
+    labelled = select_labelled(y_train, cfg.labels_per_class, cfg.label_seed)
+    x_test, y_test = load_dataset(cfg, "test")
+    if not torch.equal(y_test[: len(labels)], labels):
+        raise SystemExit(f"the members were scored on other test images than the first {len(labels)} of "
+                         "the MNIST test set here: is this the copy they were trained with?")  # fmt: skip
     summary = {
         "task": f"MNIST, {10 * args.labels_per_class} labels ({args.labels_per_class} per class), an "
                 f"ensemble of {args.ensemble} improved GANs (feature matching), mean class probabilities",
@@ -267,7 +276,7 @@ def _ensemble(args: Args) -> dict | None:
         "member_error_mean": statistics.fmean(member_errors),
         "member_error_std": statistics.stdev(member_errors) if len(member_errors) > 1 else 0.0,
         "member_errors_raw_weights": [r.get("test_error_raw") for r in records],
-        "ensemble_confusion": confusion(_mean(probs), labels),
+        "ensemble_confusion": confusion(mean, labels),
         "member_confusions": [confusion(p, labels) for p in probs],
         "member_seeds": list(range(args.ensemble)),
         "label_seed": args.ensemble_label_seed,
@@ -281,8 +290,9 @@ def _ensemble(args: Args) -> dict | None:
         "command": command_line("benchmarks.generative.semisup_mnist"),
         "member_commands": [r.get("command") for r in records],
     }
-    summary["errors_figure"] = _plot_labelled_and_missed(args.results_dir / f"{stem}_errors.png", labelled,
-                                                         _mean(probs), labels)  # fmt: skip
+    summary["errors_figure"] = _plot_labelled_and_missed(
+        args.results_dir / f"{stem}_errors.png", x_train[labelled], y_train[labelled], x_test, mean, labels
+    )
     out = args.results_dir / f"{stem}.json"
     atomic_write(out, json.dumps(summary, indent=1).encode())
     print(f"[semisup_mnist] ensemble of {args.ensemble}: test error {ensemble_error:.2%} (members: "
@@ -290,27 +300,18 @@ def _ensemble(args: Args) -> dict | None:
     return summary
 
 
-def _labelled_indices(args: Args) -> torch.Tensor:
-    """The training images the ensemble's members were given labels for (their ``select_labelled`` draw)."""
-    cfg = TrainGanConfig(labels_per_class=args.labels_per_class, label_seed=args.ensemble_label_seed)
-    cfg = cfg.resolved()
-    _, y_train = load_dataset(cfg, "train")
-    return select_labelled(y_train, cfg.labels_per_class, cfg.label_seed)
-
-
-def _plot_labelled_and_missed(path: Path, labelled: torch.Tensor, probs: torch.Tensor, labels: torch.Tensor,
+def _plot_labelled_and_missed(path: Path, labelled_images: torch.Tensor, labelled_classes: torch.Tensor,
+                              test_images: torch.Tensor, probs: torch.Tensor, labels: torch.Tensor,
                               shown: int = 12) -> str:  # fmt: skip
     """One row per class: its labelled training images, then the first ``shown`` test images of that class
     the ensemble gets wrong (in test-set order, each marked with the class it was given), to see whether the
-    errors are a kind of digit the labels leave out. Returns the file name."""
+    errors are a kind of digit the labels leave out. ``test_images[i]`` is the image of ``probs[i]`` and
+    ``labels[i]``; images are flat 784-pixel rows in [0, 1]. Returns the file name."""
     from matplotlib.figure import Figure
 
-    cfg = TrainGanConfig().resolved()
-    x_train, y_train = load_dataset(cfg, "train")
-    x_test = load_dataset(cfg, "test")[0][: len(labels)]
     predicted = probs.argmax(1)
     k = probs.shape[1]
-    per_class = len(labelled) // k
+    per_class = len(labelled_classes) // k
     side = 28
     canvas = torch.full((k * (side + 2), (per_class + 1 + shown) * (side + 2)), 0.5)
     fig = Figure(figsize=(0.45 * (per_class + 1 + shown) + 1.6, 0.45 * k + 0.8))
@@ -321,11 +322,11 @@ def _plot_labelled_and_missed(path: Path, labelled: torch.Tensor, probs: torch.T
         canvas[top:top + side, left:left + side] = image.view(side, side)  # fmt: skip
 
     for c in range(k):
-        for j, i in enumerate(labelled[y_train[labelled] == c].tolist()):
-            put(c, j, x_train[i])
+        for j, image in enumerate(labelled_images[labelled_classes == c]):
+            put(c, j, image)
         wrong = ((labels == c) & (predicted != c)).nonzero().flatten()
         for j, i in enumerate(wrong[:shown].tolist()):
-            put(c, per_class + 1 + j, x_test[i])
+            put(c, per_class + 1 + j, test_images[i])
             ax.text((per_class + 1 + j) * (side + 2) + side, (c + 1) * (side + 2) - 2, str(int(predicted[i])),
                     color="red", fontsize=6, ha="right", va="bottom")  # fmt: skip
         n = int((labels == c).sum())

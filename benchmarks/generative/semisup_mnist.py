@@ -28,7 +28,10 @@ images and writes ``benchmarks/results/semisup_mnist_<labels>labels.json`` (``la
 ``member_errors`` and ``ensemble_error`` as fractions, confusion matrices, the labelled images' indices, the
 command, minutes per member) and ``..._errors.png`` (each class's labelled images beside the test images of
 that class the ensemble gets wrong). Another draw of labels (``--ensemble-label-seed s``, s > 0) trains its
-own members (``ensemble50_labelseed<s>_seed<k>``) and writes ``semisup_mnist_50labels_labelseed<s>.json``.
+own members (``ensemble50_labelseed<s>_seed<k>``) and writes ``semisup_mnist_50labels_labelseed<s>.json``;
+``--ensemble-label-draw numpy`` draws the labels as the paper's code does (``np.random.RandomState(s)``
+shuffles the training set, the first 5 of each class are labelled; their default ``--seed_data`` is 1):
+members ``ensemble50_seeddata<s>_seed<k>``, summary ``semisup_mnist_50labels_seeddata<s>.json``.
 Paper (50 labels):
 single models 2.21% +- 1.36%, an ensemble of 10 1.42%.
 
@@ -56,7 +59,7 @@ from benchmarks.provenance import command_line
 from benchmarks.sweep.results import atomic_write
 from curiosity.runtime import resolve_device
 from curiosity.serialization import atomic_save, safe_load
-from generative.gan.semisup import select_labelled
+from generative.gan.semisup import LABEL_DRAWS, LabelDraw, select_labelled
 from generative.gan.train import TrainGanConfig, load_dataset, train
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,6 +117,9 @@ class Args:
     """Which ensemble members this process trains (e.g. --members 3 4, one process per core; default: all)."""
     ensemble_label_seed: int = 0
     """Seed choosing the labelled examples every ensemble member shares."""
+    ensemble_label_draw: LabelDraw = "torch"
+    """How that seed draws them: torch (this toolkit's draw) or numpy (the paper's code's: its --seed_data 1
+    is --ensemble-label-seed 1 --ensemble-label-draw numpy)."""
     device: str = "auto"
     """Where to train: auto (CUDA when available, else CPU), cpu, cuda or cuda:N."""
     progress: bool = True
@@ -221,19 +227,25 @@ def confusion(probs: torch.Tensor, labels: torch.Tensor) -> list[list[int]]:
     return torch.bincount(labels * k + probs.argmax(1), minlength=k * k).view(k, k).tolist()
 
 
-def ensemble_names(labels_per_class: int, label_seed: int) -> tuple[str, str]:
+def ensemble_names(labels_per_class: int, label_seed: int, draw: LabelDraw = "torch") -> tuple[str, str]:
     """The run name of an ensemble's members and the stem of its summary files: ``ensemble50`` and
-    ``semisup_mnist_50labels`` for label seed 0, with ``_labelseed<s>`` added for another draw of labels (so
-    that ensembles on different draws share a results folder)."""
-    suffix = f"_labelseed{label_seed}" if label_seed else ""
+    ``semisup_mnist_50labels`` for label seed 0, with ``_labelseed<s>`` added for another torch draw of labels
+    and ``_seeddata<s>`` for a numpy draw (the paper's code's flag), so that ensembles on different draws
+    share a results folder."""
+    if draw == "numpy":
+        suffix = f"_seeddata{label_seed}"
+    else:
+        suffix = f"_labelseed{label_seed}" if label_seed else ""
     labels = 10 * labels_per_class
     return f"ensemble{labels}{suffix}", f"semisup_mnist_{labels}labels{suffix}"
 
 
 def _ensemble(args: Args) -> dict | None:
     """Train this process's members (finished ones are skipped); score the ensemble once all are finished."""
-    name, stem = ensemble_names(args.labels_per_class, args.ensemble_label_seed)
-    overrides = {"label_seed": args.ensemble_label_seed}
+    name, stem = ensemble_names(args.labels_per_class, args.ensemble_label_seed, args.ensemble_label_draw)
+    overrides: dict = {"label_seed": args.ensemble_label_seed}
+    if args.ensemble_label_draw != "torch":  # the records of torch-drawn members predate the field
+        overrides["label_draw"] = args.ensemble_label_draw
     for member in args.members if args.members is not None else range(args.ensemble):
         _run(args, name, member, overrides)
     runs = args.results_dir / "semisup_mnist_runs"
@@ -258,10 +270,11 @@ def _ensemble(args: Args) -> dict | None:
     member_errors, ensemble_error = ensemble_errors(probs, labels)
     mean = _mean(probs)
     # the members' labelled images (their select_labelled draw) and the scored test images, for the figure
-    cfg = TrainGanConfig(labels_per_class=args.labels_per_class, label_seed=args.ensemble_label_seed)
+    cfg = TrainGanConfig(labels_per_class=args.labels_per_class, label_seed=args.ensemble_label_seed,
+                         label_draw=args.ensemble_label_draw)  # fmt: skip
     cfg = cfg.resolved()
     x_train, y_train = load_dataset(cfg, "train")
-    labelled = select_labelled(y_train, cfg.labels_per_class, cfg.label_seed)
+    labelled = select_labelled(y_train, cfg.labels_per_class, cfg.label_seed, cfg.label_draw)
     x_test, y_test = load_dataset(cfg, "test")
     if not torch.equal(y_test[: len(labels)], labels):
         raise SystemExit(f"the members were scored on other test images than the first {len(labels)} of "
@@ -280,6 +293,7 @@ def _ensemble(args: Args) -> dict | None:
         "member_confusions": [confusion(p, labels) for p in probs],
         "member_seeds": list(range(args.ensemble)),
         "label_seed": args.ensemble_label_seed,
+        "label_draw": args.ensemble_label_draw,
         "labelled_train_indices": labelled.tolist(),
         "test_images": len(labels),
         "epochs": args.epochs,
@@ -348,6 +362,11 @@ def _check(args: Args) -> None:
         raise ValueError(f"unknown ablation(s) {unknown}; known: {list(ABLATIONS)}")
     if args.ensemble < 0:
         raise ValueError(f"ensemble must be >= 0 (0: no ensemble), got {args.ensemble}")
+    if args.ensemble_label_seed < 0:
+        raise ValueError(f"ensemble_label_seed must be >= 0, got {args.ensemble_label_seed}")
+    if args.ensemble_label_draw not in LABEL_DRAWS:
+        raise ValueError(f"ensemble_label_draw must be one of {LABEL_DRAWS}, got "
+                         f"{args.ensemble_label_draw!r}")  # fmt: skip
     if args.members is not None:
         if not args.ensemble:
             raise ValueError("members choose which members of an --ensemble to train: give --ensemble N too")
@@ -474,23 +493,30 @@ def main(args: Args | None = None) -> dict | None:
     if args.ensemble:
         return _ensemble(args)
     main_runs: list[dict] = []
+    ablations: dict[str, dict] = {}
     for seed in args.seeds:
         main_runs.append(_run(args, "main", seed, {}))
-        _report(args, _summarise(args, main_runs, {}))
-    ablations: dict[str, dict] = {}
+        _report(args, _summarise(args, main_runs, _with_finished_ablations(args, ablations)))
     if args.ablations:
         for name in args.ablation_names:
             ablations[name] = _run(args, name, args.ablation_seed, ABLATIONS[name])
-            _report(args, _summarise(args, main_runs, ablations))
-        # ablations finished here earlier (e.g. by another process) stay in the summary
-        runs = args.results_dir / "semisup_mnist_runs"
-        for name in ABLATIONS.keys() - ablations.keys():
-            if (runs / f"{name}_seed{args.ablation_seed}.json").is_file():
-                ablations[name] = _run(args, name, args.ablation_seed, ABLATIONS[name])
-        ablations = {name: ablations[name] for name in ABLATIONS if name in ablations}
-    summary = _summarise(args, main_runs, ablations)
+            _report(args, _summarise(args, main_runs, _with_finished_ablations(args, ablations)))
+    summary = _summarise(args, main_runs, _with_finished_ablations(args, ablations))
     _report(args, summary)
     return summary
+
+
+def _with_finished_ablations(args: Args, ablations: dict[str, dict]) -> dict[str, dict]:
+    """``ablations`` (those this process ran) and every other ablation finished in ``results_dir`` (e.g. by
+    another process), in ``ABLATIONS``' order: every summary, interim ones included, lists them all."""
+    runs = args.results_dir / "semisup_mnist_runs"
+    found = {
+        name: _run(args, name, args.ablation_seed, overrides)
+        for name, overrides in ABLATIONS.items()
+        if name not in ablations and (runs / f"{name}_seed{args.ablation_seed}.json").is_file()
+    }
+    merged = found | ablations
+    return {name: merged[name] for name in ABLATIONS if name in merged}
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
+import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
@@ -260,23 +261,41 @@ class SemiSupervisedGAN:
             self.hist_g.load_state_dict(state["hist_g"])
 
 
-def select_labelled(labels: torch.Tensor, per_class: int, seed: int) -> torch.Tensor:
+#: how :func:`select_labelled` shuffles the training set before taking the first examples of each class
+LabelDraw = Literal["torch", "numpy"]
+LABEL_DRAWS: tuple[LabelDraw, ...] = ("torch", "numpy")
+
+
+def select_labelled(
+    labels: torch.Tensor, per_class: int, seed: int, draw: LabelDraw = "torch"
+) -> torch.Tensor:
     """Indices of ``per_class`` examples of each class, chosen by ``seed`` (shuffled once, first of each).
 
     Args:
         labels: ``(N,)`` int64 class labels.
         per_class: labelled examples per class (>= 1).
-        seed: random seed of the choice.
+        seed: random seed of the choice (>= 0).
+        draw: the shuffle: ``"torch"`` (``torch.randperm``, this toolkit's default) or ``"numpy"``
+            (``np.random.RandomState(seed).permutation``: the draw of openai/improved-gan's
+            ``train_mnist_feature_matching.py``, whose ``--seed_data`` is ``seed``; theirs shuffles MNIST's
+            60,000 training images in file order, as ``labels`` is here).
 
     Returns:
-        ``(per_class * n_classes,)`` int64 indices, sorted by class.
+        ``(per_class * n_classes,)`` int64 indices, sorted by class (in shuffled order within a class).
 
     Raises:
-        ValueError: ``per_class`` < 1 or larger than a class.
+        ValueError: ``per_class`` < 1 or larger than a class, ``seed`` < 0, an unknown ``draw``.
     """
     if per_class < 1:
         raise ValueError(f"per_class must be >= 1, got {per_class!r}")
-    perm = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    if seed < 0:
+        raise ValueError(f"label seed must be >= 0, got {seed!r}")
+    if draw == "torch":
+        perm = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    elif draw == "numpy":
+        perm = torch.from_numpy(np.random.RandomState(seed).permutation(len(labels)))
+    else:
+        raise ValueError(f"label draw must be one of {LABEL_DRAWS}, got {draw!r}")
     chosen = []
     for c in labels.unique().tolist():
         idx = perm[labels[perm] == c]

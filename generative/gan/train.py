@@ -36,6 +36,8 @@ from generative.gan.models import (
     MnistGenerator,
 )
 from generative.gan.semisup import (
+    LABEL_DRAWS,
+    LabelDraw,
     SemiSupervisedGAN,
     labelled_batches,
     linear_decay_lr,
@@ -72,6 +74,9 @@ class TrainGanConfig:
     """Seed of the model initialisation and training randomness (member k of an ensemble uses seed + k)."""
     label_seed: int | None = None
     """Seed choosing the labelled examples (default: seed)."""
+    label_draw: LabelDraw = "torch"
+    """How label_seed shuffles the training set: torch (randperm) or numpy (RandomState.permutation, the
+    paper's code's --seed_data draw)."""
     epochs: int = 300
     """Training epochs (paper: 300 for MNIST)."""
     iterations_per_epoch: int | None = None
@@ -159,6 +164,10 @@ class TrainGanConfig:
                 raise ValueError(f"{name} must be >= 1 or None, got {getattr(cfg, name)!r}")
         if not 0.0 <= cfg.lr_decay_fraction <= 1.0:
             raise ValueError(f"lr_decay_fraction must be in [0, 1], got {cfg.lr_decay_fraction!r}")
+        if cfg.label_seed < 0:
+            raise ValueError(f"label_seed must be >= 0, got {cfg.label_seed!r}")
+        if cfg.label_draw not in LABEL_DRAWS:
+            raise ValueError(f"label_draw must be one of {LABEL_DRAWS}, got {cfg.label_draw!r}")
         if cfg.dataset not in ("mnist", "cifar10"):
             raise ValueError(f"dataset must be 'mnist' or 'cifar10', got {cfg.dataset!r}")
         resolve_device(cfg.device)  # an unknown or absent device is named before any work
@@ -277,9 +286,9 @@ def _train_member(
         saved_labelled = state.get("labelled")  # absent in checkpoints older than this check
         if saved_labelled is not None and not torch.equal(saved_labelled, labelled.cpu()):
             raise ValueError(
-                f"{ckpt} was trained on other labelled examples than label_seed={cfg.label_seed} chooses "
-                "here (a different torch version draws another subset); use another checkpoint_dir "
-                "or --no-resume"
+                f"{ckpt} was trained on other labelled examples than label_seed={cfg.label_seed} "
+                f"({cfg.label_draw} draw) chooses here (a different torch or numpy version draws another "
+                "subset); use another checkpoint_dir or --no-resume"
             )
         gan.load_state_dict(state["gan"])
         torch.set_rng_state(state["rng"])
@@ -355,7 +364,7 @@ def train(config: TrainGanConfig) -> dict:
             f"batch_size={cfg.batch_size} is larger than the {len(x_train)} training images "
             f"(train_subset={cfg.train_subset!r}); use a smaller batch_size or more images"
         )
-    labelled = select_labelled(y_train.cpu(), cfg.labels_per_class, cfg.label_seed)
+    labelled = select_labelled(y_train.cpu(), cfg.labels_per_class, cfg.label_seed, cfg.label_draw)
     probs, errors, histories, seconds, gans, member_probs = None, [], [], 0.0, [], []
     for member in range(cfg.ensemble_size):
         gan, record = _train_member(cfg, member, (x_train, y_train, x_test, y_test), labelled)

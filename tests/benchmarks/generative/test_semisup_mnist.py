@@ -67,6 +67,28 @@ def test_every_ablation_can_be_chosen_by_name_and_runs_alone(tmp_path, monkeypat
     assert list(summary["ablations"]) == ["no_feature_matching", "minibatch_discrimination"]
 
 
+def test_every_summary_lists_the_ablations_finished_before_it(tmp_path, monkeypatch):
+    """A process that trains one ablation (hours) first rewrites the summary after its finished main seed:
+    that interim summary, too, lists the ablations other processes finished."""
+    write_run(tmp_path, epochs=60)
+    no_fm = json.loads((tmp_path / "semisup_mnist_runs" / "main_seed0.json").read_text())
+    no_fm |= {"name": "no_feature_matching", "overrides": {"generator_loss": "standard"}, "test_error": 0.05}
+    (tmp_path / "semisup_mnist_runs" / "no_feature_matching_seed0.json").write_text(json.dumps(no_fm))
+
+    def still_training(cfg):
+        raise KeyboardInterrupt  # the minibatch ablation is hours long: the process is killed in it
+
+    monkeypatch.setattr(semisup_mnist, "train", still_training)
+    args = semisup_mnist.Args(seeds=[0], epochs=60, ablation_names=("minibatch_discrimination",),
+                              results_dir=tmp_path, checkpoint_root=tmp_path / "ckpt")  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        semisup_mnist.main(args)
+    summary = json.loads((tmp_path / "semisup_mnist.json").read_text())
+    assert list(summary["ablations"]) == ["no_feature_matching"]
+    assert summary["ablations"]["no_feature_matching"]["test_error"] == 0.05
+    assert "| no_feature_matching (" in (tmp_path / "semisup_mnist.md").read_text()
+
+
 def test_an_unknown_ablation_is_named_before_anything_runs(tmp_path):
     args = semisup_mnist.Args(seeds=[0], ablation_names=("no_dropout",), results_dir=tmp_path / "out")
     with pytest.raises(ValueError, match=r"unknown ablation\(s\) \['no_dropout'\]"):
@@ -180,6 +202,27 @@ def test_ensembles_on_other_label_draws_get_their_own_names():
     assert semisup_mnist.ensemble_names(5, 0) == ("ensemble50", "semisup_mnist_50labels")
     draw1 = ("ensemble50_labelseed1", "semisup_mnist_50labels_labelseed1")
     assert semisup_mnist.ensemble_names(5, 1) == draw1
+    papers = ("ensemble50_seeddata1", "semisup_mnist_50labels_seeddata1")
+    assert semisup_mnist.ensemble_names(5, 1, "numpy") == papers
+    assert semisup_mnist.ensemble_names(5, 0, "numpy")[0] == "ensemble50_seeddata0"
+
+
+def test_an_ensemble_on_the_papers_label_draw_trains_and_scores_its_own_members(tmp_path, tiny_gan):
+    """``--ensemble-label-draw numpy``: its members train on the labels the paper's code draws (a brute-force
+    transcription of its selection on the 500 images the tiny runs see), under their own names."""
+    summary = semisup_mnist.main(ensemble_args(tmp_path, ensemble_label_seed=1, ensemble_label_draw="numpy"))
+    runs = tmp_path / "res" / "semisup_mnist_runs"
+    records = [json.loads((runs / f"ensemble10_seeddata1_seed{k}.json").read_text()) for k in (0, 1)]
+    assert all(r["overrides"] == {"label_seed": 1, "label_draw": "numpy"} for r in records)
+    y_train = semisup_mnist.load_dataset(semisup_mnist.TrainGanConfig().resolved(), "train")[1].numpy()
+    inds = np.random.RandomState(1).permutation(len(y_train))
+    theirs = [int(next(i for i in inds if y_train[i] == j)) for j in range(10)]  # count 1: the first of each
+    assert summary["labelled_train_indices"] == theirs and summary["label_draw"] == "numpy"
+    assert (tmp_path / "res" / "semisup_mnist_10labels_seeddata1.json").is_file()
+    assert not (tmp_path / "res" / "semisup_mnist_10labels.json").exists()  # the torch draw's summary
+    # the torch draw with the same seed is another ensemble: its members are not these
+    with pytest.raises(SystemExit, match=r"made with .*'label_draw': 'numpy'.*, not \{'label_seed': 1\}"):
+        semisup_mnist._run(ensemble_args(tmp_path), "ensemble10_seeddata1", 0, {"label_seed": 1})
 
 
 @pytest.mark.parametrize(
@@ -189,6 +232,8 @@ def test_ensembles_on_other_label_draws_get_their_own_names():
         ({"ensemble": 0, "members": [0]}, ValueError, "give --ensemble N too"),
         ({"members": [1, 2]}, ValueError, r"members must lie in \[0, 2\) for --ensemble 2, got \[2\]"),
         ({"device": "gpu"}, ValueError, "device must be 'auto'"),
+        ({"ensemble_label_seed": -1}, ValueError, "ensemble_label_seed must be >= 0, got -1"),
+        ({"ensemble_label_draw": "jax"}, ValueError, r"ensemble_label_draw must be one of \('torch', 'nu"),
     ],
 )
 def test_ensemble_arguments_are_checked_before_anything_is_written(tmp_path, kw, error, match):

@@ -166,6 +166,14 @@ def test_bad_hyperparameters_raise() -> None:
         select_labelled(torch.arange(10) % 2, 0, seed=0)
     with pytest.raises(ValueError, match="fewer than per_class"):
         select_labelled(torch.arange(10) % 2, 6, seed=0)
+    with pytest.raises(ValueError, match="label seed must be >= 0, got -1"):
+        select_labelled(torch.arange(10) % 2, 1, seed=-1)
+    with pytest.raises(ValueError, match=r"label draw must be one of \('torch', 'numpy'\), got 'jax'"):
+        select_labelled(torch.arange(10) % 2, 1, seed=0, draw="jax")
+    with pytest.raises(ValueError, match="label_seed must be >= 0, got -2"):
+        TrainGanConfig(label_seed=-2).resolved()
+    with pytest.raises(ValueError, match=r"label_draw must be one of \('torch', 'numpy'\), got 'jax'"):
+        TrainGanConfig(label_draw="jax").resolved()
     with pytest.raises(ValueError, match="lr_decay_fraction must be in"):
         TrainGanConfig(lr_decay_fraction=1.5).resolved()
     with pytest.raises(ValueError, match="epochs must be >= 1"):
@@ -334,7 +342,7 @@ def test_resume_refuses_another_labelled_subset(tmp_path, monkeypatch) -> None:
 
     train(_tiny(tmp_path, epochs=1))
     with monkeypatch.context() as patch:
-        patch.setattr(train_module, "select_labelled", lambda y, k, seed: select_labelled(y, k, seed + 1))
+        patch.setattr(train_module, "select_labelled", lambda y, k, seed, draw: select_labelled(y, k, seed + 1, draw))
         with pytest.raises(ValueError, match="other labelled examples"):
             train(_tiny(tmp_path))
     saved = safe_load(tmp_path / "ckpt" / "member0.pt")["labelled"]
@@ -352,3 +360,34 @@ def test_mnist_discriminator_refuses_unscaled_or_misshapen_images() -> None:
         d(torch.rand(5, 100))
     assert d.predict(images[:5].float() / 255).shape == (5,)
     assert d(torch.rand(0, 784)).shape == (0, 10)
+
+
+def _their_labelled_examples(labels: np.ndarray, count: int, seed_data: int) -> list[int]:
+    """openai/improved-gan's ``train_mnist_feature_matching.py``, step by step: shuffle the training set with
+    ``np.random.RandomState(seed_data).permutation``, keep the first ``count`` of each class j = 0..9 (here as
+    indices into the unshuffled set, scanning the shuffled order one example at a time)."""
+    inds = np.random.RandomState(seed_data).permutation(labels.shape[0])
+    chosen = []
+    for j in range(10):
+        taken = 0
+        for position in range(len(inds)):
+            if taken == count:
+                break
+            if labels[inds[position]] == j:
+                chosen.append(int(inds[position]))
+                taken += 1
+    return chosen
+
+
+@pytest.mark.parametrize(("seed_data", "count"), [(1, 5), (1, 10), (7, 3)])
+def test_the_numpy_draw_labels_the_examples_the_papers_code_labels(seed_data: int, count: int) -> None:
+    labels = load_mnist("train")[1]
+    expected = _their_labelled_examples(labels.numpy(), count, seed_data)
+    assert select_labelled(labels, count, seed_data, draw="numpy").tolist() == expected
+    assert select_labelled(labels, count, seed_data).tolist() != expected  # the default torch draw differs
+
+
+def test_the_mnist_training_set_is_in_the_files_order() -> None:
+    """Their draw permutes ``x_train + x_valid`` of their ``mnist.npz`` (MNIST's training file in its order):
+    the same draw labels the same images only if our copy keeps that order (its first labels are known)."""
+    assert load_mnist("train")[1][:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]

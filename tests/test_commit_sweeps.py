@@ -52,9 +52,26 @@ def test_results_and_checkpoints_are_committed_under_the_limit(repo):
 
 def test_a_commit_past_the_limit_is_refused_counting_earlier_commits(repo):
     write(repo, "benchmarks/results/s/.checkpoints/b/checkpoint.pt", 1 << 20)
-    assert commit(repo, 2).returncode == 0  # 1 MiB of 2
-    write(repo, "benchmarks/results/s/.checkpoints/b/checkpoint.pt", (1 << 20) + 10)  # a second version
-    refused = commit(repo, 2)
-    assert refused.returncode == 1 and "refused" in refused.stderr
+    assert commit(repo, 2).returncode == 0  # 1 MiB of random bytes: about 1.3 MiB of base85 diff, of 2
+    # a second version: its diff writes the old bytes and the new ones, about 2.6 MiB more
+    write(repo, "benchmarks/results/s/.checkpoints/b/checkpoint.pt", (1 << 20) + 10)
+    for limit in (2, 3):
+        refused = commit(repo, limit)
+        assert refused.returncode == 1 and "refused" in refused.stderr
     assert git(repo, "rev-list", "--count", "HEAD") == "2"  # nothing more committed
-    assert commit(repo, 3).returncode == 0
+    assert commit(repo, 5).returncode == 0
+    # the run finished: deleting its checkpoint writes the old bytes once more (about 1.3 MiB)
+    shutil.rmtree(repo / "benchmarks/results/s/.checkpoints")
+    assert commit(repo, 5).returncode == 1 and commit(repo, 6).returncode == 0
+
+
+def test_the_counted_size_is_the_binary_diffs_text(repo):
+    """The size the script counts is the length of ``git diff --binary`` as text, computed here by hand."""
+    write(repo, "benchmarks/results/s/.checkpoints/b/checkpoint.pt", 300_000)
+    git(repo, "add", "-f", "benchmarks/results/s/.checkpoints/b/checkpoint.pt")
+    diff = subprocess.run(["git", "diff", "--cached", "--binary", "HEAD"], cwd=repo, capture_output=True,
+                          check=True).stdout  # fmt: skip
+    git(repo, "reset", "-q")
+    done = commit(repo, 1)
+    assert done.returncode == 0 and f"this commit: {len(diff) >> 10} KiB of diff" in done.stdout
+    assert len(diff) > 300_000 * 5 // 4  # base85 of bytes that do not deflate: 5 characters for 4 bytes

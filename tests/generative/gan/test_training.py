@@ -342,7 +342,8 @@ def test_resume_refuses_another_labelled_subset(tmp_path, monkeypatch) -> None:
 
     train(_tiny(tmp_path, epochs=1))
     with monkeypatch.context() as patch:
-        patch.setattr(train_module, "select_labelled", lambda y, k, seed, draw: select_labelled(y, k, seed + 1, draw))
+        other_draw = lambda y, k, seed, draw: select_labelled(y, k, seed + 1, draw)  # noqa: E731
+        patch.setattr(train_module, "select_labelled", other_draw)
         with pytest.raises(ValueError, match="other labelled examples"):
             train(_tiny(tmp_path))
     saved = safe_load(tmp_path / "ckpt" / "member0.pt")["labelled"]

@@ -32,6 +32,12 @@ own members (``ensemble50_labelseed<s>_seed<k>``) and writes ``semisup_mnist_50l
 ``--ensemble-label-draw numpy`` draws the labels as the paper's code does (``np.random.RandomState(s)``
 shuffles the training set, the first 5 of each class are labelled; their default ``--seed_data`` is 1):
 members ``ensemble50_seeddata<s>_seed<k>``, summary ``semisup_mnist_50labels_seeddata<s>.json``.
+``--ensemble-labels per-member`` gives member k its own draw, label seed s + k: the ensembles of the paper's code's
+README ("run these files multiple times using different inputs for the seed and seed_data arguments, and then
+combine the results"), whose members have seen up to 10 x 50 labels together (the summary's
+``labelled_examples_seen``); with ``--ensemble-label-seed 1 --ensemble-label-draw numpy``, member k is their
+``--seed_data k+1``: members ``ensemble50_ownlabels_seeddata1_seed<k>``, summary
+``semisup_mnist_50labels_ownlabels_seeddata1.json``.
 Paper (50 labels):
 single models 2.21% +- 1.36%, an ensemble of 10 1.42%.
 
@@ -116,7 +122,13 @@ class Args:
     members: list[int] | None = None
     """Which ensemble members this process trains (e.g. --members 3 4, one process per core; default: all)."""
     ensemble_label_seed: int = 0
-    """Seed choosing the labelled examples every ensemble member shares."""
+    """Seed choosing the labelled examples every ensemble member shares (with --ensemble-labels per-member:
+    member k's seed is this + k)."""
+    ensemble_labels: Literal["shared", "per-member"] = "shared"
+    """shared: every member trains on the same labelled examples (an ensemble that has seen 50 labels);
+    per-member: member k draws its own with label seed ensemble_label_seed + k, as the paper's code's README
+    describes its ensembles (runs with different --seed and --seed_data, combined); the ensemble has then
+    seen up to 10 x 50 labels, which its summary counts."""
     ensemble_label_draw: LabelDraw = "torch"
     """How that seed draws them: torch (this toolkit's draw) or numpy (the paper's code's: its --seed_data 1
     is --ensemble-label-seed 1 --ensemble-label-draw numpy)."""
@@ -227,27 +239,38 @@ def confusion(probs: torch.Tensor, labels: torch.Tensor) -> list[list[int]]:
     return torch.bincount(labels * k + probs.argmax(1), minlength=k * k).view(k, k).tolist()
 
 
-def ensemble_names(labels_per_class: int, label_seed: int, draw: LabelDraw = "torch") -> tuple[str, str]:
+def ensemble_names(
+    labels_per_class: int, label_seed: int, draw: LabelDraw = "torch", per_member: bool = False
+) -> tuple[str, str]:
     """The run name of an ensemble's members and the stem of its summary files: ``ensemble50`` and
     ``semisup_mnist_50labels`` for label seed 0, with ``_labelseed<s>`` added for another torch draw of labels
-    and ``_seeddata<s>`` for a numpy draw (the paper's code's flag), so that ensembles on different draws
-    share a results folder."""
+    and ``_seeddata<s>`` for a numpy draw (the paper's code's flag), and ``_ownlabels`` before it when each
+    member draws its own labels (from seed s), so that ensembles on different draws share a results folder."""
     if draw == "numpy":
         suffix = f"_seeddata{label_seed}"
     else:
-        suffix = f"_labelseed{label_seed}" if label_seed else ""
+        suffix = f"_labelseed{label_seed}" if label_seed or per_member else ""
+    if per_member:
+        suffix = "_ownlabels" + suffix
     labels = 10 * labels_per_class
     return f"ensemble{labels}{suffix}", f"semisup_mnist_{labels}labels{suffix}"
 
 
 def _ensemble(args: Args) -> dict | None:
     """Train this process's members (finished ones are skipped); score the ensemble once all are finished."""
-    name, stem = ensemble_names(args.labels_per_class, args.ensemble_label_seed, args.ensemble_label_draw)
-    overrides: dict = {"label_seed": args.ensemble_label_seed}
-    if args.ensemble_label_draw != "torch":  # the records of torch-drawn members predate the field
-        overrides["label_draw"] = args.ensemble_label_draw
+    per_member = args.ensemble_labels == "per-member"
+    name, stem = ensemble_names(args.labels_per_class, args.ensemble_label_seed, args.ensemble_label_draw,
+                                per_member)  # fmt: skip
+    label_seeds = [args.ensemble_label_seed + (k if per_member else 0) for k in range(args.ensemble)]
+
+    def overrides(member: int) -> dict:
+        chosen: dict = {"label_seed": label_seeds[member]}
+        if args.ensemble_label_draw != "torch":  # the records of torch-drawn members predate the field
+            chosen["label_draw"] = args.ensemble_label_draw
+        return chosen
+
     for member in args.members if args.members is not None else range(args.ensemble):
-        _run(args, name, member, overrides)
+        _run(args, name, member, overrides(member))
     runs = args.results_dir / "semisup_mnist_runs"
     missing = [k for k in range(args.ensemble) if not (runs / f"{name}_seed{k}.json").is_file()]
     if missing:
@@ -255,7 +278,7 @@ def _ensemble(args: Args) -> dict | None:
         print(f"[semisup_mnist] ensemble: {done} of {args.ensemble} members finished; it is scored once "
               f"members {missing} are (--members {' '.join(map(str, missing))})", flush=True)
         return None
-    records = [_run(args, name, k, overrides) for k in range(args.ensemble)]  # all finished: checked, read
+    records = [_run(args, name, k, overrides(k)) for k in range(args.ensemble)]  # all finished: checked, read
     probs, labels = [], None
     for k in range(args.ensemble):
         path = _probs_path(args, name, k)
@@ -269,12 +292,12 @@ def _ensemble(args: Args) -> dict | None:
         labels = saved["labels"]
     member_errors, ensemble_error = ensemble_errors(probs, labels)
     mean = _mean(probs)
-    # the members' labelled images (their select_labelled draw) and the scored test images, for the figure
-    cfg = TrainGanConfig(labels_per_class=args.labels_per_class, label_seed=args.ensemble_label_seed,
-                         label_draw=args.ensemble_label_draw)  # fmt: skip
+    # the members' labelled images (their select_labelled draws) and the scored test images, for the figure
+    cfg = TrainGanConfig(labels_per_class=args.labels_per_class, label_draw=args.ensemble_label_draw)
     cfg = cfg.resolved()
     x_train, y_train = load_dataset(cfg, "train")
-    labelled = select_labelled(y_train, cfg.labels_per_class, cfg.label_seed, cfg.label_draw)
+    labelled = [select_labelled(y_train, cfg.labels_per_class, s, cfg.label_draw) for s in label_seeds]
+    seen = torch.cat(labelled).unique()
     x_test, y_test = load_dataset(cfg, "test")
     if not torch.equal(y_test[: len(labels)], labels):
         raise SystemExit(f"the members were scored on other test images than the first {len(labels)} of "
@@ -294,7 +317,12 @@ def _ensemble(args: Args) -> dict | None:
         "member_seeds": list(range(args.ensemble)),
         "label_seed": args.ensemble_label_seed,
         "label_draw": args.ensemble_label_draw,
-        "labelled_train_indices": labelled.tolist(),
+        "ensemble_labels": args.ensemble_labels,
+        "member_label_seeds": label_seeds,
+        # the labelled examples the ensemble has seen, all members together (shared: `labels`)
+        "labelled_examples_seen": len(seen),
+        # shared: the members' one draw; per-member: one list per member
+        "labelled_train_indices": [d.tolist() for d in labelled] if per_member else labelled[0].tolist(),
         "test_images": len(labels),
         "epochs": args.epochs,
         "lr_decay_fraction": args.lr_decay_fraction,
@@ -304,8 +332,9 @@ def _ensemble(args: Args) -> dict | None:
         "command": command_line("benchmarks.generative.semisup_mnist"),
         "member_commands": [r.get("command") for r in records],
     }
+    shown = labelled[0][:0] if per_member else labelled[0]  # per-member: no one labelled set to show
     summary["errors_figure"] = _plot_labelled_and_missed(
-        args.results_dir / f"{stem}_errors.png", x_train[labelled], y_train[labelled], x_test, mean, labels
+        args.results_dir / f"{stem}_errors.png", x_train[shown], y_train[shown], x_test, mean, labels
     )
     out = args.results_dir / f"{stem}.json"
     atomic_write(out, json.dumps(summary, indent=1).encode())
@@ -347,8 +376,8 @@ def _plot_labelled_and_missed(path: Path, labelled_images: torch.Tensor, labelle
         ax.text(-4, c * (side + 2) + side / 2, f"{c}: {len(wrong)}/{n}", fontsize=7, ha="right", va="center")
     ax.imshow(canvas, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_axis_off()
-    ax.set_title(f"labelled ({per_class} per class) | test images the ensemble gets wrong (red: its class)",
-                 fontsize=8)  # fmt: skip
+    title = "test images the ensemble gets wrong (red: its class)"
+    ax.set_title(f"labelled ({per_class} per class) | {title}" if per_class else title, fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)

@@ -218,11 +218,37 @@ def test_an_ensemble_on_the_papers_label_draw_trains_and_scores_its_own_members(
     inds = np.random.RandomState(1).permutation(len(y_train))
     theirs = [int(next(i for i in inds if y_train[i] == j)) for j in range(10)]  # count 1: the first of each
     assert summary["labelled_train_indices"] == theirs and summary["label_draw"] == "numpy"
+    assert summary["labelled_examples_seen"] == 10 and summary["member_label_seeds"] == [1, 1]
     assert (tmp_path / "res" / "semisup_mnist_10labels_seeddata1.json").is_file()
     assert not (tmp_path / "res" / "semisup_mnist_10labels.json").exists()  # the torch draw's summary
     # the torch draw with the same seed is another ensemble: its members are not these
     with pytest.raises(SystemExit, match=r"made with .*'label_draw': 'numpy'.*, not \{'label_seed': 1\}"):
         semisup_mnist._run(ensemble_args(tmp_path), "ensemble10_seeddata1", 0, {"label_seed": 1})
+
+
+def test_an_ensemble_whose_members_draw_their_own_labels(tmp_path, tiny_gan):
+    """``--ensemble-labels per-member`` (the paper's code's README: runs with other --seed and --seed_data,
+    combined): member k trains on the draw of label seed s + k, and the summary counts every label seen."""
+    args = ensemble_args(tmp_path, ensemble_label_seed=1, ensemble_label_draw="numpy",
+                         ensemble_labels="per-member")  # fmt: skip
+    summary = semisup_mnist.main(args)
+    runs = tmp_path / "res" / "semisup_mnist_runs"
+    records = [json.loads((runs / f"ensemble10_ownlabels_seeddata1_seed{k}.json").read_text())
+               for k in (0, 1)]  # fmt: skip
+    assert [r["overrides"] for r in records] == [{"label_seed": 1, "label_draw": "numpy"},
+                                                 {"label_seed": 2, "label_draw": "numpy"}]  # fmt: skip
+    y_train = semisup_mnist.load_dataset(semisup_mnist.TrainGanConfig().resolved(), "train")[1].numpy()
+    theirs = []
+    for seed_data in (1, 2):
+        inds = np.random.RandomState(seed_data).permutation(len(y_train))
+        theirs.append([int(next(i for i in inds if y_train[i] == j)) for j in range(10)])
+    assert summary["labelled_train_indices"] == theirs and summary["member_label_seeds"] == [1, 2]
+    assert summary["labels"] == 10
+    assert summary["labelled_examples_seen"] == len(set(theirs[0]) | set(theirs[1]))
+    assert summary["ensemble_labels"] == "per-member"
+    assert (tmp_path / "res" / "semisup_mnist_10labels_ownlabels_seeddata1_errors.png").is_file()
+    own_torch_draws = semisup_mnist.ensemble_names(5, 0, "torch", per_member=True)
+    assert own_torch_draws[0] == "ensemble50_ownlabels_labelseed0"
 
 
 @pytest.mark.parametrize(

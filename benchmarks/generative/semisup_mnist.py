@@ -32,14 +32,13 @@ own members (``ensemble50_labelseed<s>_seed<k>``) and writes ``semisup_mnist_50l
 ``--ensemble-label-draw numpy`` draws the labels as the paper's code does (``np.random.RandomState(s)``
 shuffles the training set, the first 5 of each class are labelled; their default ``--seed_data`` is 1):
 members ``ensemble50_seeddata<s>_seed<k>``, summary ``semisup_mnist_50labels_seeddata<s>.json``.
-``--ensemble-labels per-member`` gives member k its own draw, label seed s + k: the ensembles of the paper's code's
-README ("run these files multiple times using different inputs for the seed and seed_data arguments, and then
-combine the results"), whose members have seen up to 10 x 50 labels together (the summary's
+``--ensemble-labels per-member`` gives member k its own draw, label seed s + k: the ensembles of the paper's
+code's README ("run these files multiple times using different inputs for the seed and seed_data arguments,
+and then combine the results"), whose members have seen up to 10 x 50 labels together (the summary's
 ``labelled_examples_seen``); with ``--ensemble-label-seed 1 --ensemble-label-draw numpy``, member k is their
 ``--seed_data k+1``: members ``ensemble50_ownlabels_seeddata1_seed<k>``, summary
-``semisup_mnist_50labels_ownlabels_seeddata1.json``.
-Paper (50 labels):
-single models 2.21% +- 1.36%, an ensemble of 10 1.42%.
+``semisup_mnist_50labels_ownlabels_seeddata1.json``. Paper (50 labels): single models 2.21% +- 1.36%, an
+ensemble of 10 1.42%.
 
 The headline error is the paper's: the discriminator's weights averaged over training (decay 0.9999, their
 ``test_batch``); the error of the last raw weights is reported beside it.

@@ -296,6 +296,8 @@ def _train_member(
             torch.cuda.set_rng_state(state["cuda_rng"], device)
         record = state["record"]
     else:
+        # data-dependent init on 500 images drawn by the model seed (deviation: their code takes the first 500
+        # of the --seed_data-shuffled training set, the same images for every --seed)
         gan.initialize(x_train[torch.randperm(len(x_train))[:500]])
     x_lab, y_lab = x_train[labelled], y_train[labelled]
     bar = tqdm(

@@ -20,8 +20,8 @@ run vime-sparse --tasks SparseMountainCar-v1  # every bonus at its grid eta, see
 run vime-paper --seeds 5      # the paper's protocol, TRPO, about 18 CPU-hours
 run vime-sparse               # ... and on CartPoleSwingup-v1 and HalfCheetah-v1, some 30+ CPU-hours
 
-# The 50-label ensemble of 10 improved GANs (#26): one member per core, one thread each, about 65 minutes a
-# member alone on a core; each finished member is skipped next time, an unfinished one resumes from its
+# The 50-label ensemble of 10 improved GANs (#26): one member per core, one thread each, 66-85 minutes a
+# member; each finished member is skipped next time, an unfinished one resumes from its
 # checkpoint, and the process that finishes last scores the ensemble
 # (benchmarks/results/semisup_mnist_50labels.json).
 ensemble() {
@@ -58,7 +58,7 @@ ablation() {
   env TORCH_THREADS=1 .venv/bin/python -m benchmarks.generative.semisup_mnist --seeds 0 --epochs 60 \
     --ablation-names "$@" --results-dir benchmarks/results/semisup_mnist_60epochs --no-progress
 }
-# draw 0's last members first (members 0-5 and 7 are finished), then the paper's draw, then the rest
+# draw 0 is finished (its members are skipped at once); then each member on its own draw, then the rest
 { ensemble 9 6; ensemble_own_draws 0 2 4 6 8; ablation minibatch_discrimination_original;
   ensemble_paper_draw 0 2 4 6 8; } &
 { ensemble 8; ensemble_own_draws 1 3 5 7 9; paper_schedule 2; ensemble_paper_draw 1 3 5 7 9; } &

@@ -328,7 +328,8 @@ def _ensemble(args: Args) -> dict | None:
         "member_minutes": [r["minutes"] for r in records],
         "target": "<= 0.015 ensemble test error",
         "paper_50_labels": PAPER_50_LABELS,
-        "command": command_line("benchmarks.generative.semisup_mnist"),
+        # whichever process scored it: --members only chose what that process trained
+        "command": command_line("benchmarks.generative.semisup_mnist", omit=("--members",)),
         "member_commands": [r.get("command") for r in records],
     }
     shown = labelled[0][:0] if per_member else labelled[0]  # per-member: no one labelled set to show

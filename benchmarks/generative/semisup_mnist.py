@@ -356,8 +356,9 @@ def _plot_labelled_and_missed(path: Path, labelled_images: torch.Tensor, labelle
     k = probs.shape[1]
     per_class = len(labelled_classes) // k
     side = 28
-    canvas = torch.full((k * (side + 2), (per_class + 1 + shown) * (side + 2)), 0.5)
-    fig = Figure(figsize=(0.45 * (per_class + 1 + shown) + 1.6, 0.45 * k + 0.8))
+    first_missed = per_class + 1 if per_class else 0  # a blank column between labelled and missed images
+    canvas = torch.full((k * (side + 2), (first_missed + shown) * (side + 2)), 0.5)
+    fig = Figure(figsize=(0.45 * (first_missed + shown) + 1.6, 0.45 * k + 0.8))
     ax = fig.add_subplot()
 
     def put(row: int, col: int, image: torch.Tensor) -> None:
@@ -369,8 +370,8 @@ def _plot_labelled_and_missed(path: Path, labelled_images: torch.Tensor, labelle
             put(c, j, image)
         wrong = ((labels == c) & (predicted != c)).nonzero().flatten()
         for j, i in enumerate(wrong[:shown].tolist()):
-            put(c, per_class + 1 + j, test_images[i])
-            ax.text((per_class + 1 + j) * (side + 2) + side, (c + 1) * (side + 2) - 2, str(int(predicted[i])),
+            put(c, first_missed + j, test_images[i])
+            ax.text((first_missed + j) * (side + 2) + side, (c + 1) * (side + 2) - 2, str(int(predicted[i])),
                     color="red", fontsize=6, ha="right", va="bottom")  # fmt: skip
         n = int((labels == c).sum())
         ax.text(-4, c * (side + 2) + side / 2, f"{c}: {len(wrong)}/{n}", fontsize=7, ha="right", va="center")

@@ -381,3 +381,23 @@ def test_the_summary_names_the_labels_it_was_run_with(tmp_path):
     args = semisup_mnist.Args(labels_per_class=5, results_dir=tmp_path)
     summary = semisup_mnist._summarise(args, [run], {})
     assert summary["labels"] == 50 and summary["task"].startswith("MNIST, 50 labels (5 per class),")
+
+
+def _png_width(path) -> int:
+    """The width in pixels, from the PNG's IHDR chunk (bytes 16-20, big-endian)."""
+    return int.from_bytes(path.read_bytes()[16:20], "big")
+
+
+def test_the_errors_figure_puts_a_blank_column_only_after_labelled_images(tmp_path):
+    """Per-member draws show no labelled images: the missed test images then start at the left edge. One
+    labelled image per class adds two columns (the image and the blank one), 0.45 in each at 120 dpi."""
+    k = 10
+    probs = torch.full((k, k), 0.0).index_fill_(1, torch.tensor([0]), 1.0)  # every image called a 0
+    labels, images = torch.arange(k), torch.rand(k, 784)
+    widths = []
+    for per_class in (0, 1):
+        path = tmp_path / f"{per_class}.png"
+        semisup_mnist._plot_labelled_and_missed(path, images[: k * per_class], labels[: k * per_class],
+                                                images, probs, labels, shown=3)  # fmt: skip
+        widths.append(_png_width(path))
+    assert widths[1] - widths[0] == pytest.approx(2 * 0.45 * 120, abs=1)

@@ -27,8 +27,10 @@ command (whichever process finishes last, or a rerun) scores their averaged prob
 images and writes ``benchmarks/results/semisup_mnist_<labels>labels.json`` (``labels``, ``ensemble_size``,
 ``member_errors`` and ``ensemble_error`` as fractions, confusion matrices, the labelled images' indices, the
 command, minutes per member) and ``..._errors.png`` (each class's labelled images beside the test images of
-that class the ensemble gets wrong). Another draw of labels (``--ensemble-label-seed s``, s > 0) trains its
-own members (``ensemble50_labelseed<s>_seed<k>``) and writes ``semisup_mnist_50labels_labelseed<s>.json``;
+that class the ensemble gets wrong). Before that, a process that finds two or more members finished prints
+their ensemble's error so far (``--members`` of finished ones only reads them). Another draw of labels
+(``--ensemble-label-seed s``, s > 0) trains its own members (``ensemble50_labelseed<s>_seed<k>``) and
+writes ``semisup_mnist_50labels_labelseed<s>.json``;
 ``--ensemble-label-draw numpy`` draws the labels as the paper's code does (``np.random.RandomState(s)``
 shuffles the training set, the first 5 of each class are labelled; their default ``--seed_data`` is 1):
 members ``ensemble50_seeddata<s>_seed<k>``, summary ``semisup_mnist_50labels_seeddata<s>.json``.
@@ -54,6 +56,7 @@ from __future__ import annotations
 import json
 import shutil
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -204,6 +207,24 @@ def _probs_path(args: Args, name: str, seed: int) -> Path:
     return args.results_dir / "semisup_mnist_runs" / f"{name}_seed{seed}{PROBS_SUFFIX}"
 
 
+def _member_probs(args: Args, name: str, members: Iterable[int]) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """The finished members' test-set class probabilities and the true classes they were scored against."""
+    probs, labels = [], None
+    for k in members:
+        path = _probs_path(args, name, k)
+        if not path.is_file():
+            raise SystemExit(f"{path} is missing: each finished member keeps its test probabilities beside "
+                             "its record; retrain that member (move its record away) or restore the file")
+        saved = safe_load(path)
+        if labels is not None and not torch.equal(saved["labels"], labels):
+            raise SystemExit(f"{path} was scored on other test images than the members before it")
+        probs.append(saved["probs"])
+        labels = saved["labels"]
+    if labels is None:
+        raise ValueError("no members to read")
+    return probs, labels
+
+
 def ensemble_errors(probs: list[torch.Tensor], labels: torch.Tensor) -> tuple[list[float], float]:
     """Each member's test error and the error of their averaged class probabilities (the paper's ensemble).
 
@@ -271,24 +292,18 @@ def _ensemble(args: Args) -> dict | None:
     for member in args.members if args.members is not None else range(args.ensemble):
         _run(args, name, member, overrides(member))
     runs = args.results_dir / "semisup_mnist_runs"
-    missing = [k for k in range(args.ensemble) if not (runs / f"{name}_seed{k}.json").is_file()]
-    if missing:
-        done = args.ensemble - len(missing)
-        print(f"[semisup_mnist] ensemble: {done} of {args.ensemble} members finished; it is scored once "
-              f"members {missing} are (--members {' '.join(map(str, missing))})", flush=True)
+    finished = [k for k in range(args.ensemble) if (runs / f"{name}_seed{k}.json").is_file()]
+    if len(finished) < args.ensemble:
+        missing = sorted(set(range(args.ensemble)) - set(finished))
+        print(f"[semisup_mnist] ensemble: {len(finished)} of {args.ensemble} members finished; it is scored "
+              f"once members {missing} are (--members {' '.join(map(str, missing))})", flush=True)
+        if len(finished) > 1:  # how far the finished ones are already: printed, not written to the summary
+            _, so_far = ensemble_errors(*_member_probs(args, name, finished))
+            print(f"[semisup_mnist] the ensemble of the {len(finished)} finished members {finished}: "
+                  f"test error {so_far:.2%}", flush=True)  # fmt: skip
         return None
     records = [_run(args, name, k, overrides(k)) for k in range(args.ensemble)]  # all finished: checked, read
-    probs, labels = [], None
-    for k in range(args.ensemble):
-        path = _probs_path(args, name, k)
-        if not path.is_file():
-            raise SystemExit(f"{path} is missing: each finished member keeps its test probabilities beside "
-                             "its record; retrain that member (move its record away) or restore the file")
-        saved = safe_load(path)
-        if labels is not None and not torch.equal(saved["labels"], labels):
-            raise SystemExit(f"{path} was scored on other test images than member 0")
-        probs.append(saved["probs"])
-        labels = saved["labels"]
+    probs, labels = _member_probs(args, name, range(args.ensemble))
     member_errors, ensemble_error = ensemble_errors(probs, labels)
     mean = _mean(probs)
     # the members' labelled images (their select_labelled draws) and the scored test images, for the figure

@@ -198,6 +198,21 @@ def test_ensemble_members_train_apart_resume_and_are_scored_at_the_end(tmp_path,
     assert started[0].label_seed == 3 and started[0].checkpoint_dir.name == "ensemble10_labelseed3_seed0"
 
 
+def test_an_unfinished_ensemble_prints_the_error_of_its_finished_members(tmp_path, tiny_gan, capsys):
+    """Two of three members finished: nothing is written, and the printed error is that of the two members'
+    mean probabilities, recomputed here with numpy."""
+    assert semisup_mnist.main(ensemble_args(tmp_path, ensemble=3, members=[0])) is None
+    assert "finished members" not in capsys.readouterr().out  # one member: no ensemble yet
+    assert semisup_mnist.main(ensemble_args(tmp_path, ensemble=3, members=[1])) is None
+    out = capsys.readouterr().out
+    runs = tmp_path / "res" / "semisup_mnist_runs"
+    saved = [safe_load(runs / f"ensemble10_seed{k}_test_probs.pt") for k in (0, 1)]
+    mean = (saved[0]["probs"].numpy() + saved[1]["probs"].numpy()) / 2
+    expected = float(np.mean(mean.argmax(1) != saved[0]["labels"].numpy()))
+    assert f"the ensemble of the 2 finished members [0, 1]: test error {expected:.2%}" in out
+    assert "--members 2" in out and not (tmp_path / "res" / "semisup_mnist_10labels.json").exists()
+
+
 def test_ensembles_on_other_label_draws_get_their_own_names():
     assert semisup_mnist.ensemble_names(5, 0) == ("ensemble50", "semisup_mnist_50labels")
     draw1 = ("ensemble50_labelseed1", "semisup_mnist_50labels_labelseed1")

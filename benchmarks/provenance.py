@@ -21,13 +21,10 @@ def command_line(module: str, omit: Sequence[str] = (), argv: Sequence[str] | No
     args = list(sys.argv[1:] if argv is None else argv)
     kept, skipping = [], False
     for arg in args:
-        if arg.startswith("-") and not _is_number(arg):
+        if arg.startswith("-") and not _is_number(arg):  # an option: its values follow until the next one
             skipping = arg.split("=", 1)[0] in omit
-            if skipping:
-                continue
-        elif skipping:
-            continue
-        kept.append(arg)
+        if not skipping:
+            kept.append(arg)
     threads = os.environ.get("TORCH_THREADS")
     prefix = f"env TORCH_THREADS={threads} " if threads else ""
     return prefix + f"python -m {module} " + shlex.join(kept)

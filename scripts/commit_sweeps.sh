@@ -5,8 +5,8 @@
 # files written out in full each time they are added, changed (old and new version) or deleted. A HalfCheetah
 # VIME checkpoint is about 20 MB (its 100,000-transition pool) and an unfinished GAN ensemble member's
 # (semisup_mnist_runs/.checkpoints) about 33 MB, so committing two of them every ten minutes passes that limit
-# within a session (a whole session's work was lost that way, twice). This script refuses a commit that would bring the
-# diffs committed since BASE (default: the commits of the last 4 hours) above LIMIT_MIB (default 150).
+# within a session (a whole session's work was lost that way, twice). This script refuses a commit that would
+# bring the diffs committed since BASE (default: the commits of the last 4 hours) above LIMIT_MIB (default 150).
 #
 #   bash scripts/commit_sweeps.sh ["message"]      (env: BASE=<commit>, LIMIT_MIB=<MiB>)
 set -euo pipefail

@@ -89,6 +89,7 @@ AblationName = Literal["no_feature_matching", "minibatch_discrimination", "minib
 #: a run's test-set class probabilities, beside its record in ``semisup_mnist_runs/`` (committed with it, so
 #: that ensemble members trained in different sessions can be scored together; 400 KB for MNIST)
 PROBS_SUFFIX = "_test_probs.pt"
+CURVES_PNG = "semisup_mnist_curves.png"
 #: the paper's 50-label MNIST errors (Salimans et al. 2016, table 1: 221 +- 136 of 10,000; ensemble: 142)
 PAPER_50_LABELS = {"member_error": 0.0221, "member_error_std": 0.0136, "ensemble_error": 0.0142}
 
@@ -140,8 +141,12 @@ class Args:
     """Progress bars."""
 
 
+def _record_path(args: Args, name: str, seed: int) -> Path:
+    return args.results_dir / "semisup_mnist_runs" / f"{name}_seed{seed}.json"
+
+
 def _run(args: Args, name: str, seed: int, overrides: dict) -> dict:
-    out = args.results_dir / "semisup_mnist_runs" / f"{name}_seed{seed}.json"
+    out = _record_path(args, name, seed)
     if out.is_file():
         record = json.loads(out.read_text())
         made = (record["epochs"], record["labels"])
@@ -291,8 +296,7 @@ def _ensemble(args: Args) -> dict | None:
 
     for member in args.members if args.members is not None else range(args.ensemble):
         _run(args, name, member, overrides(member))
-    runs = args.results_dir / "semisup_mnist_runs"
-    finished = [k for k in range(args.ensemble) if (runs / f"{name}_seed{k}.json").is_file()]
+    finished = [k for k in range(args.ensemble) if _record_path(args, name, k).is_file()]
     if len(finished) < args.ensemble:
         missing = sorted(set(range(args.ensemble)) - set(finished))
         print(f"[semisup_mnist] ensemble: {len(finished)} of {args.ensemble} members finished; it is scored "
@@ -450,21 +454,23 @@ def _summarise(args: Args, main: list[dict], ablations: dict[str, dict]) -> dict
             }
             for k, v in ablations.items()
         },
-        "curves": _plot_curves(args, main, ablations),
+        "curves": CURVES_PNG if _runs_to_plot(main, ablations) else None,
     }
-    atomic_write(args.results_dir / "semisup_mnist.json", json.dumps(summary, indent=1).encode())
     return summary
 
 
-def _plot_curves(args: Args, main: list[dict], ablations: dict[str, dict]) -> str | None:
-    """Test error (averaged weights, log scale) per epoch of every run, with the target and the paper's
-    number; written as ``semisup_mnist_curves.png``. Returns the file name, or None without runs."""
+def _runs_to_plot(main: list[dict], ablations: dict[str, dict]) -> list[tuple[str, dict]]:
+    """(legend label, record) of every run with a test-error history."""
     runs = [(f"main, seed {r['seed']}", r) for r in main] + [
         (f"{name}, seed {r['seed']}", r) for name, r in ablations.items()
     ]
-    runs = [(label, r) for label, r in runs if r.get("history")]
-    if not runs:
-        return None
+    return [(label, r) for label, r in runs if r.get("history")]
+
+
+def _plot_curves(args: Args, main: list[dict], ablations: dict[str, dict]) -> None:
+    """Test error (averaged weights, log scale) per epoch of every run, with the target and the paper's
+    number, written as ``CURVES_PNG``."""
+    runs = _runs_to_plot(main, ablations)
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6.4, 4.2))
@@ -479,9 +485,7 @@ def _plot_curves(args: Args, main: list[dict], ablations: dict[str, dict]) -> st
            title=f"Semi-supervised MNIST, {10 * args.labels_per_class} labels")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    name = "semisup_mnist_curves.png"
-    fig.savefig(args.results_dir / name, dpi=110)
-    return name
+    fig.savefig(args.results_dir / CURVES_PNG, dpi=110)
 
 
 def _report(args: Args, s: dict) -> None:
@@ -541,12 +545,27 @@ def main(args: Args | None = None) -> dict | None:
     ablations: dict[str, dict] = {}
     for seed in args.seeds:
         main_runs.append(_run(args, "main", seed, {}))
-        _report(args, _summarise(args, main_runs, _with_finished_ablations(args, ablations)))
+        _update_summary(args, main_runs, ablations)
     if args.ablations:
         for name in args.ablation_names:
             ablations[name] = _run(args, name, args.ablation_seed, ABLATIONS[name])
-            _report(args, _summarise(args, main_runs, _with_finished_ablations(args, ablations)))
-    summary = _summarise(args, main_runs, _with_finished_ablations(args, ablations))
+            _update_summary(args, main_runs, ablations)
+    return _update_summary(args, main_runs, ablations)
+
+
+def _update_summary(args: Args, main_runs: list[dict], ablations: dict[str, dict]) -> dict:
+    """Write the summary, its report and curves, unless the summary on disk says the same already (its
+    command aside): a process that resumes one unfinished ablation must not stamp its command on a summary
+    whose results it has not changed. Returns the summary now on disk."""
+    summary = json.loads(json.dumps(_summarise(args, main_runs, _with_finished_ablations(args, ablations))))
+    path = args.results_dir / "semisup_mnist.json"
+    if path.is_file():
+        on_disk = json.loads(path.read_text())
+        if {**on_disk, "command": None} == {**summary, "command": None}:
+            return on_disk
+    atomic_write(path, json.dumps(summary, indent=1).encode())
+    if summary["curves"]:
+        _plot_curves(args, main_runs, _with_finished_ablations(args, ablations))
     _report(args, summary)
     return summary
 
@@ -554,11 +573,10 @@ def main(args: Args | None = None) -> dict | None:
 def _with_finished_ablations(args: Args, ablations: dict[str, dict]) -> dict[str, dict]:
     """``ablations`` (those this process ran) and every other ablation finished in ``results_dir`` (e.g. by
     another process), in ``ABLATIONS``' order: every summary, interim ones included, lists them all."""
-    runs = args.results_dir / "semisup_mnist_runs"
     found = {
         name: _run(args, name, args.ablation_seed, overrides)
         for name, overrides in ABLATIONS.items()
-        if name not in ablations and (runs / f"{name}_seed{args.ablation_seed}.json").is_file()
+        if name not in ablations and _record_path(args, name, args.ablation_seed).is_file()
     }
     merged = found | ablations
     return {name: merged[name] for name in ABLATIONS if name in merged}

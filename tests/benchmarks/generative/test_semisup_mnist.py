@@ -89,6 +89,36 @@ def test_every_summary_lists_the_ablations_finished_before_it(tmp_path, monkeypa
     assert "| no_feature_matching (" in (tmp_path / "semisup_mnist.md").read_text()
 
 
+def test_a_process_resuming_an_ablation_leaves_the_summary_it_has_not_changed(tmp_path, monkeypatch):
+    """The summary names the command that wrote it: a process killed while resuming an ablation (its main seed
+    finished before) must not rewrite it with its own; one that finds a new finished run rewrites it."""
+    write_run(tmp_path, epochs=60)
+    monkeypatch.setattr("sys.argv", ["semisup_mnist.py", "--seeds", "0", "--epochs", "60", "--no-ablations"])
+    semisup_mnist.main(semisup_mnist.Args(seeds=[0], epochs=60, ablations=False, results_dir=tmp_path))
+    written = ["semisup_mnist.json", "semisup_mnist.md", "semisup_mnist_curves.png"]
+    before = {name: (tmp_path / name).read_bytes() for name in written}
+
+    def still_training(cfg):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(semisup_mnist, "train", still_training)
+    monkeypatch.setattr("sys.argv", ["semisup_mnist.py", "--ablation-names", "minibatch_discrimination"])
+    args = semisup_mnist.Args(seeds=[0], epochs=60, ablation_names=("minibatch_discrimination",),
+                              results_dir=tmp_path, checkpoint_root=tmp_path / "ckpt")  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        semisup_mnist.main(args)
+    assert {name: (tmp_path / name).read_bytes() for name in written} == before
+    # another process finished an ablation: the summary now lists it, under the command that wrote it
+    no_fm = json.loads((tmp_path / "semisup_mnist_runs" / "main_seed0.json").read_text())
+    no_fm |= {"name": "no_feature_matching", "overrides": {"generator_loss": "standard"}, "test_error": 0.05}
+    (tmp_path / "semisup_mnist_runs" / "no_feature_matching_seed0.json").write_text(json.dumps(no_fm))
+    with pytest.raises(KeyboardInterrupt):
+        semisup_mnist.main(args)
+    summary = json.loads((tmp_path / "semisup_mnist.json").read_text())
+    assert list(summary["ablations"]) == ["no_feature_matching"]
+    assert summary["command"].endswith("semisup_mnist --ablation-names minibatch_discrimination")
+
+
 def test_an_unknown_ablation_is_named_before_anything_runs(tmp_path):
     args = semisup_mnist.Args(seeds=[0], ablation_names=("no_dropout",), results_dir=tmp_path / "out")
     with pytest.raises(ValueError, match=r"unknown ablation\(s\) \['no_dropout'\]"):

@@ -19,7 +19,7 @@ import math
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -134,12 +134,29 @@ def plot_found_fraction(out: Path, task: str, methods: dict[str, list[dict[str, 
     return [name]
 
 
-def plot_visitation(out: Path, task: str, methods: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """``visitation_{task}.png`` from the runs' ``visitation.npz`` summed over seeds; returns the file
-    names written (none if no run has one)."""
-    panels, spans = {}, set()
+class Visitation(NamedTuple):
+    """A method's state-visitation histogram summed over its seeds."""
+
+    hist: np.ndarray  # (position bins, velocity bins) visit counts
+    edges: tuple[np.ndarray, np.ndarray]  # the bins' edges along position and velocity
+    n_seeds: int
+    span: str  # "first 100,000 steps" (the runs kept their early visits apart) or "whole runs"
+
+
+def visited_fraction(hist: np.ndarray) -> float:
+    """The fraction of the histogram's cells visited at least once."""
+    return float(np.mean(hist > 0))
+
+
+def summed_visitation(
+    out: Path, task: str, methods: dict[str, list[dict[str, Any]]]
+) -> dict[str, Visitation]:
+    """Each method's runs' ``visitation.npz`` summed over seeds (of their first ``early_budget`` steps where
+    the runs kept them apart, else of the whole runs); methods without one are left out. An unreadable file,
+    or a seed on another grid, is named in a warning and left out."""
+    summed = {}
     for method, records in methods.items():
-        total, edges, n = None, None, 0
+        total, edges, n, spans = None, None, 0, set()
         for record in records:
             path = out / "runs" / record["run_id"] / "visitation.npz"
             if not path.exists():
@@ -153,7 +170,6 @@ def plot_visitation(out: Path, task: str, methods: dict[str, list[dict[str, Any]
             except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
                 warn_unreadable(path, error)
                 continue
-            spans.add(span)
             if total is None:
                 total, edges = np.zeros_like(hist), run_edges
             same_grid = hist.shape == total.shape and all(
@@ -163,26 +179,35 @@ def plot_visitation(out: Path, task: str, methods: dict[str, list[dict[str, Any]
                                record["run_id"])
                 continue
             total, n = total + hist, n + 1
+            spans.add(span)
         if total is not None and n:
-            panels[method] = (total, edges, n)
-    if not panels:
+            summed[method] = Visitation(total, edges, n, " / ".join(sorted(spans)))
+    return summed
+
+
+def plot_visitation(out: Path, task: str, visitation: dict[str, Visitation]) -> list[str]:
+    """``visitation_{task}.png``, one panel per method of :func:`summed_visitation`; returns the file names
+    written (none without visitation)."""
+    if not visitation:
         return []
     # At most three panels a row, so six methods stay legible rather than one very wide strip.
-    cols = min(3, len(panels))
-    rows = -(-len(panels) // cols)
+    cols = min(3, len(visitation))
+    rows = -(-len(visitation) // cols)
     fig = _figure(figsize=(4.2 * cols, 3.6 * rows))
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    for unused in axes[len(panels):]:
+    for unused in axes[len(visitation):]:
         unused.set_axis_off()
-    vmax = max(float(np.log1p(hist).max()) for hist, _, _ in panels.values()) or 1.0
-    for ax, (method, (hist, (xedges, yedges), n)) in zip(axes[: len(panels)], panels.items(), strict=True):
-        image = ax.imshow(np.log1p(hist.T), origin="lower", aspect="auto", cmap="viridis", vmin=0.0,
+    vmax = max(float(np.log1p(v.hist).max()) for v in visitation.values()) or 1.0
+    for ax, (method, v) in zip(axes[: len(visitation)], visitation.items(), strict=True):
+        xedges, yedges = v.edges
+        image = ax.imshow(np.log1p(v.hist.T), origin="lower", aspect="auto", cmap="viridis", vmin=0.0,
                           vmax=vmax, extent=(xedges[0], xedges[-1], yedges[0], yedges[-1]))
-        coverage = float(np.mean(hist > 0))
         ax.set(xlabel="position", ylabel="velocity",
-               title=f"{method} ({n} seed{'s' * (n > 1)}, {coverage:.0%} of cells visited)")
+               title=f"{method} ({v.n_seeds} seed{'s' * (v.n_seeds > 1)}, "
+                     f"{visited_fraction(v.hist):.0%} of cells visited)")
         fig.colorbar(image, ax=ax, label="log(1 + visits)")
-    fig.suptitle(f"{task}: state visitation over the {' / '.join(sorted(spans))}, summed over seeds")
+    spans = sorted({v.span for v in visitation.values()})
+    fig.suptitle(f"{task}: state visitation over the {' / '.join(spans)}, summed over seeds")
     name = f"visitation_{_safe(task)}.png"
     _save(fig, out / name)
     return [name]

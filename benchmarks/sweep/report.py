@@ -19,6 +19,9 @@ of an interrupted run never enters a number or a plot. Per task and method:
   seeds and ``none`` in at most 20% (``null``: at no budget), the VIME paper's claim per task;
 * ``steps_factor`` (``none``'s censored median steps over the method's) and ``final_return_diff_se`` (the
   difference of mean final returns in standard errors of the difference): the paper's other two claims.
+* ``visited_cell_fraction``: where the runs wrote ``visitation.npz``, the fraction of the (position,
+  velocity) cells their summed visits reach, over ``visitation_span`` (the first 100k steps, where the runs
+  kept them apart, else the whole runs): the number in the visitation figure's titles.
 
 ``report.md`` also gives, per task with ``vime`` and other bonuses, the comparison of bonuses' claims: the
 bonuses finding the reward sooner than VIME, holding it in more seeds, and losing it in more seeds than they
@@ -38,7 +41,13 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.sweep.figures import plot_curves, plot_found_fraction, plot_visitation
+from benchmarks.sweep.figures import (
+    plot_curves,
+    plot_found_fraction,
+    plot_visitation,
+    summed_visitation,
+    visited_fraction,
+)
 from benchmarks.sweep.jobs import last_line
 from benchmarks.sweep.results import atomic_write, failed_runs, finished_runs
 from benchmarks.sweep.stats import (
@@ -92,13 +101,18 @@ def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
                                         _against(methods, REFERENCE, method))
                       for method, records in methods.items()}
                for task, methods in groups.items()}
+    visitation = {task: summed_visitation(out, task, methods) for task, methods in groups.items()}
+    for task, methods in visitation.items():
+        for method, visits in methods.items():
+            summary[task][method] |= {"visited_cell_fraction": visited_fraction(visits.hist),
+                                      "visitation_span": visits.span}
     atomic_write(out / "summary.json", json.dumps(summary, indent=2).encode())
     figures: dict[str, list[str]] = defaultdict(list)
     if plots:
         for task, methods in groups.items():
             figures[task] += plot_found_fraction(out, task, methods, grid_points)
             figures[task] += plot_curves(out, task, methods, smooth, grid_points)
-            figures[task] += plot_visitation(out, task, methods)
+            figures[task] += plot_visitation(out, task, visitation[task])
     atomic_write(out / "report.md", markdown(out, summary, figures, failed_runs(out)).encode())
     return summary
 

@@ -78,6 +78,9 @@ def test_summary_matches_hand_computed_numbers(sweep):
     assert vime["steps_factor"] == 2.0
     assert vime["final_return_diff_se"] == pytest.approx(2.9 / math.sqrt(0.01 + 14 / 12))
     assert "steps_factor" not in none
+    # visits summed over seeds: none reaches 1 of the 4 cells, vime 2 (the truncated run's 99s not counted)
+    assert (none["visited_cell_fraction"], vime["visited_cell_fraction"]) == (0.25, 0.5)
+    assert none["visitation_span"] == vime["visitation_span"] == "whole runs"
     cheetah = summary["SparseHalfCheetah-v0"]["vime"]
     assert cheetah == {"success_rate": 1.0, "final_return_mean": 237.0, "final_return_sem": None,
                        "steps_to_first_success_median": 50_000, "n_seeds": 1, "n_success": 1, "seeds": [0],

@@ -49,19 +49,19 @@ ensemble_own_draws() {
 paper_schedule() {
   ensemble "$@" --epochs 300 --lr-decay-fraction 0 --results-dir benchmarks/results/semisup_mnist_50labels_300epochs
 }
-# The minibatch-discrimination ablations (60 epochs, seed 0, one core each): added to the feature-matching run
-# (now with the original's data-dependent init; the run without it is kept in
-# benchmarks/results/semisup_mnist_60epochs/without_minibatch_data_init/; finished), and trained as their
-# minibatch-discrimination code trains it (minimax generator loss, three generator steps, about 86 minutes).
+# The minibatch-discrimination ablations (60 epochs, seed 0, one core each; all finished): added to the
+# feature-matching run (with the original's data-dependent init; the run without it is kept in
+# benchmarks/results/semisup_mnist_60epochs/without_minibatch_data_init/), and trained as their
+# minibatch-discrimination code trains it (minimax generator loss, three generator steps, 2.6 hours).
 # Each summary lists every finished ablation (benchmarks/results/semisup_mnist_60epochs/semisup_mnist.{json,md}).
 ablation() {
   env TORCH_THREADS=1 .venv/bin/python -m benchmarks.generative.semisup_mnist --seeds 0 --epochs 60 \
     --ablation-names "$@" --results-dir benchmarks/results/semisup_mnist_60epochs --no-progress
 }
-# Draw 0 (shared labels) is finished and scored. Each member on its own draw (0-2 finished); on the second core,
-# the unfinished minibatch-discrimination ablation (about an hour left), then the rest, split so that
-# both cores finish together (member 9 on the first: each member is trained by one process only)
-{ ensemble_own_draws 0 2 4 6 8 9; ensemble_paper_draw 0 2 4 6 8; } &
-{ ensemble_own_draws 1; ablation minibatch_discrimination_original; ensemble_own_draws 3 5 7; paper_schedule 2;
+# Draw 0 (shared labels) is finished and scored, and so are the ablations. Each member on its own draw: 0-4
+# finished, 6 resumes from its checkpoint; the rest split so that both cores finish together (each member is
+# trained by one process only)
+{ ensemble_own_draws 6 8 9; ensemble_paper_draw 0 2 4 6 8; } &
+{ ablation minibatch_discrimination_original; ensemble_own_draws 5 7; paper_schedule 2;
   ensemble_paper_draw 1 3 5 7 9; } &
 wait

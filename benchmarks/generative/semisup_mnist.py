@@ -89,6 +89,7 @@ AblationName = Literal["no_feature_matching", "minibatch_discrimination", "minib
 #: a run's test-set class probabilities, beside its record in ``semisup_mnist_runs/`` (committed with it, so
 #: that ensemble members trained in different sessions can be scored together; 400 KB for MNIST)
 PROBS_SUFFIX = "_test_probs.pt"
+#: the test-error-per-epoch figure of every run in the summary, beside it
 CURVES_PNG = "semisup_mnist_curves.png"
 #: the paper's 50-label MNIST errors (Salimans et al. 2016, table 1: 221 +- 136 of 10,000; ensemble: 142)
 PAPER_50_LABELS = {"member_error": 0.0221, "member_error_std": 0.0136, "ensemble_error": 0.0142}
@@ -543,21 +544,23 @@ def main(args: Args | None = None) -> dict | None:
         return _ensemble(args)
     main_runs: list[dict] = []
     ablations: dict[str, dict] = {}
+    summary = None
     for seed in args.seeds:
         main_runs.append(_run(args, "main", seed, {}))
-        _update_summary(args, main_runs, ablations)
+        summary = _update_summary(args, main_runs, ablations)
     if args.ablations:
         for name in args.ablation_names:
             ablations[name] = _run(args, name, args.ablation_seed, ABLATIONS[name])
-            _update_summary(args, main_runs, ablations)
-    return _update_summary(args, main_runs, ablations)
+            summary = _update_summary(args, main_runs, ablations)
+    return summary if summary is not None else _update_summary(args, main_runs, ablations)
 
 
 def _update_summary(args: Args, main_runs: list[dict], ablations: dict[str, dict]) -> dict:
     """Write the summary, its report and curves, unless the summary on disk says the same already (its
     command aside): a process that resumes one unfinished ablation must not stamp its command on a summary
     whose results it has not changed. Returns the summary now on disk."""
-    summary = json.loads(json.dumps(_summarise(args, main_runs, _with_finished_ablations(args, ablations))))
+    ablations = _with_finished_ablations(args, ablations)
+    summary = json.loads(json.dumps(_summarise(args, main_runs, ablations)))
     path = args.results_dir / "semisup_mnist.json"
     if path.is_file():
         on_disk = json.loads(path.read_text())
@@ -565,7 +568,7 @@ def _update_summary(args: Args, main_runs: list[dict], ablations: dict[str, dict
             return on_disk
     atomic_write(path, json.dumps(summary, indent=1).encode())
     if summary["curves"]:
-        _plot_curves(args, main_runs, _with_finished_ablations(args, ablations))
+        _plot_curves(args, main_runs, ablations)
     _report(args, summary)
     return summary
 

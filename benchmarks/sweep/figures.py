@@ -148,9 +148,7 @@ def visited_fraction(hist: np.ndarray) -> float:
     return float(np.mean(hist > 0))
 
 
-def summed_visitation(
-    out: Path, task: str, methods: dict[str, list[dict[str, Any]]]
-) -> dict[str, Visitation]:
+def summed_visitation(out: Path, methods: dict[str, list[dict[str, Any]]]) -> dict[str, Visitation]:
     """Each method's runs' ``visitation.npz`` summed over seeds (of their first ``early_budget`` steps where
     the runs kept them apart, else of the whole runs); methods without one are left out. An unreadable file,
     or a seed on another grid, is named in a warning and left out."""

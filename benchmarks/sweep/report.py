@@ -101,7 +101,7 @@ def report(out_dir: str | Path, smooth: int = 10, grid_points: int = 100,
                                         _against(methods, REFERENCE, method))
                       for method, records in methods.items()}
                for task, methods in groups.items()}
-    visitation = {task: summed_visitation(out, task, methods) for task, methods in groups.items()}
+    visitation = {task: summed_visitation(out, methods) for task, methods in groups.items()}
     for task, methods in visitation.items():
         for method, visits in methods.items():
             summary[task][method] |= {"visited_cell_fraction": visited_fraction(visits.hist),

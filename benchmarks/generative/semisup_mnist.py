@@ -67,7 +67,7 @@ from benchmarks.provenance import command_line
 from benchmarks.sweep.results import atomic_write
 from curiosity.runtime import resolve_device
 from curiosity.serialization import atomic_save, safe_load
-from generative.gan.semisup import LABEL_DRAWS, LabelDraw, select_labelled
+from generative.gan.semisup import LabelDraw, check_label_choice, select_labelled
 from generative.gan.train import TrainGanConfig, load_dataset, train
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -412,11 +412,7 @@ def _check(args: Args) -> None:
         raise ValueError(f"unknown ablation(s) {unknown}; known: {list(ABLATIONS)}")
     if args.ensemble < 0:
         raise ValueError(f"ensemble must be >= 0 (0: no ensemble), got {args.ensemble}")
-    if args.ensemble_label_seed < 0:
-        raise ValueError(f"ensemble_label_seed must be >= 0, got {args.ensemble_label_seed}")
-    if args.ensemble_label_draw not in LABEL_DRAWS:
-        raise ValueError(f"ensemble_label_draw must be one of {LABEL_DRAWS}, got "
-                         f"{args.ensemble_label_draw!r}")  # fmt: skip
+    check_label_choice(args.ensemble_label_seed, args.ensemble_label_draw, prefix="ensemble_label")
     if args.members is not None:
         if not args.ensemble:
             raise ValueError("members choose which members of an --ensemble to train: give --ensemble N too")

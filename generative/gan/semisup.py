@@ -266,6 +266,18 @@ LabelDraw = Literal["torch", "numpy"]
 LABEL_DRAWS: tuple[LabelDraw, ...] = ("torch", "numpy")
 
 
+def check_label_choice(seed: int, draw: str, prefix: str = "label") -> None:
+    """Name a bad label seed or draw (as ``<prefix>_seed``/``<prefix>_draw``) before any work is done.
+
+    Raises:
+        ValueError: ``seed`` < 0, or ``draw`` not in :data:`LABEL_DRAWS`.
+    """
+    if seed < 0:
+        raise ValueError(f"{prefix}_seed must be >= 0, got {seed!r}")
+    if draw not in LABEL_DRAWS:
+        raise ValueError(f"{prefix}_draw must be one of {LABEL_DRAWS}, got {draw!r}")
+
+
 def select_labelled(
     labels: torch.Tensor, per_class: int, seed: int, draw: LabelDraw = "torch"
 ) -> torch.Tensor:
@@ -288,14 +300,11 @@ def select_labelled(
     """
     if per_class < 1:
         raise ValueError(f"per_class must be >= 1, got {per_class!r}")
-    if seed < 0:
-        raise ValueError(f"label seed must be >= 0, got {seed!r}")
+    check_label_choice(seed, draw)
     if draw == "torch":
         perm = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
-    elif draw == "numpy":
-        perm = torch.from_numpy(np.random.RandomState(seed).permutation(len(labels)))
     else:
-        raise ValueError(f"label draw must be one of {LABEL_DRAWS}, got {draw!r}")
+        perm = torch.from_numpy(np.random.RandomState(seed).permutation(len(labels)))
     chosen = []
     for c in labels.unique().tolist():
         idx = perm[labels[perm] == c]

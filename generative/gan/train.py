@@ -36,9 +36,9 @@ from generative.gan.models import (
     MnistGenerator,
 )
 from generative.gan.semisup import (
-    LABEL_DRAWS,
     LabelDraw,
     SemiSupervisedGAN,
+    check_label_choice,
     labelled_batches,
     linear_decay_lr,
     select_labelled,
@@ -164,10 +164,7 @@ class TrainGanConfig:
                 raise ValueError(f"{name} must be >= 1 or None, got {getattr(cfg, name)!r}")
         if not 0.0 <= cfg.lr_decay_fraction <= 1.0:
             raise ValueError(f"lr_decay_fraction must be in [0, 1], got {cfg.lr_decay_fraction!r}")
-        if cfg.label_seed < 0:
-            raise ValueError(f"label_seed must be >= 0, got {cfg.label_seed!r}")
-        if cfg.label_draw not in LABEL_DRAWS:
-            raise ValueError(f"label_draw must be one of {LABEL_DRAWS}, got {cfg.label_draw!r}")
+        check_label_choice(cfg.label_seed, cfg.label_draw)
         if cfg.dataset not in ("mnist", "cifar10"):
             raise ValueError(f"dataset must be 'mnist' or 'cifar10', got {cfg.dataset!r}")
         resolve_device(cfg.device)  # an unknown or absent device is named before any work

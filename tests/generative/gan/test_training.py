@@ -166,9 +166,9 @@ def test_bad_hyperparameters_raise() -> None:
         select_labelled(torch.arange(10) % 2, 0, seed=0)
     with pytest.raises(ValueError, match="fewer than per_class"):
         select_labelled(torch.arange(10) % 2, 6, seed=0)
-    with pytest.raises(ValueError, match="label seed must be >= 0, got -1"):
+    with pytest.raises(ValueError, match="label_seed must be >= 0, got -1"):
         select_labelled(torch.arange(10) % 2, 1, seed=-1)
-    with pytest.raises(ValueError, match=r"label draw must be one of \('torch', 'numpy'\), got 'jax'"):
+    with pytest.raises(ValueError, match=r"label_draw must be one of \('torch', 'numpy'\), got 'jax'"):
         select_labelled(torch.arange(10) % 2, 1, seed=0, draw="jax")
     with pytest.raises(ValueError, match="label_seed must be >= 0, got -2"):
         TrainGanConfig(label_seed=-2).resolved()

@@ -8,7 +8,9 @@ that differs only in the schedule. Per pair and pooled over all pairs:
 * seeds finding the reward and seeds holding it at the end, constant against decaying;
 * median steps to the first reward (a seed that never found it counts as its budget);
 * the two-sided exact sign test (McNemar's exact test) on the seeds where the two schedules disagree about
-  holding: under "the schedule does not matter" each discordant seed favours either with probability 1/2.
+  holding: under "the schedule does not matter" each discordant seed favours either with probability 1/2;
+* per pair, how each schedule loses or keeps the reward over the run: the fraction of episodes reaching it
+  in each tenth of the budget (by the step an episode ends), the mean over seeds (from the runs' curves).
 
 The pairs were chosen because their constant-eta run of seed 0 lost the reward
 (``suites.LOSING_ETAS_SELECTION_SEEDS``): on that seed the constant eta cannot win, so the pooled test to read
@@ -23,6 +25,7 @@ writes ``eta_decay.json`` and ``eta_decay.md`` into the decay directory.
 
 from __future__ import annotations
 
+import csv
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -91,6 +94,34 @@ def compare(pairs: list[tuple[dict, dict]]) -> dict[str, Any]:
             "p_holding": sign_test_p(wins, losses)}
 
 
+def success_by_tenth(run_dir: Path, budget: int) -> list[float | None] | None:
+    """The fraction of a run's episodes that reached the reward in each tenth of its ``budget`` steps (by the
+    step each episode ended; ``None`` for a tenth in which no episode ended); ``None`` without a curve."""
+    path = run_dir / "curve.csv"
+    if not path.exists():
+        return None
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    reached: list[list[float]] = [[] for _ in range(10)]
+    for row in rows:
+        tenth = min(int(10 * float(row["timesteps"]) / budget), 9)  # the last episode may end past the budget
+        reached[tenth].append(float(row["success"]))
+    return [sum(found) / len(found) if found else None for found in reached]
+
+
+def mean_success_by_tenth(out: Path, records: list[dict]) -> list[float | None] | None:
+    """:func:`success_by_tenth`, the mean over the runs that have a curve (``None`` if none has one)."""
+    runs = [success_by_tenth(out / "runs" / r["run_id"], int(r["job"]["total_timesteps"])) for r in records]
+    runs = [run for run in runs if run is not None]
+    if not runs:
+        return None
+    means: list[float | None] = []
+    for tenth in zip(*runs, strict=True):
+        seen = [rate for rate in tenth if rate is not None]
+        means.append(sum(seen) / len(seen) if seen else None)
+    return means
+
+
 def markdown(result: dict[str, Any]) -> str:
     """The comparison as a table, one row per (bonus, eta) and one for all pairs pooled."""
     lines = ["| bonus, eta | seeds | finding it (constant / linear) | holding it (constant / linear) "
@@ -101,6 +132,17 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(f"| {name} | {n} | {c['n_found']}/{n} / {d['n_found']}/{n} | {c['n_holding']}/{n} / "
                      f"{d['n_holding']}/{n} | {c['steps_median']:.0f} / {d['steps_median']:.0f} | "
                      f"{entry['p_holding']:.3g} |")
+    tenths = [(name, entry["success_by_tenth"]) for name, entry in result.items()
+              if "success_by_tenth" in entry]
+    if tenths:
+        lines += ["", "Episodes reaching the reward in each tenth of the run (mean over seeds):", "",
+                  "| bonus, eta | schedule | " + " | ".join(f"{10 * k}-{10 * k + 10}%" for k in range(10))
+                  + " |",
+                  "| --- | --- |" + " --- |" * 10]
+        for name, sides in tenths:
+            for schedule, rates in sides.items():
+                cells = " | ".join("-" if rate is None else f"{rate:.2f}" for rate in rates)
+                lines.append(f"| {name} | {schedule} | {cells} |")
     return "\n".join(lines) + "\n"
 
 
@@ -121,6 +163,11 @@ def main(args: Args | None = None) -> dict[str, Any]:
         args = tyro.cli(Args)
     pairs = pair_runs(args.decay, args.grid)
     result = {name: compare(found) for name, found in pairs.items()}
+    for name, found in pairs.items():
+        sides = {"constant": mean_success_by_tenth(Path(args.grid), [c for c, _ in found]),
+                 "linear": mean_success_by_tenth(Path(args.decay), [d for _, d in found])}
+        if all(rates is not None for rates in sides.values()):
+            result[name]["success_by_tenth"] = sides
     every = [pair for found in pairs.values() for pair in found]
     held_out = [pair for pair in every if pair[0]["job"]["seed"] not in LOSING_ETAS_SELECTION_SEEDS]
     result["all pairs, every seed (biased: includes the selection seeds)"] = compare(every)

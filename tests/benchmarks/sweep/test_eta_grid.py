@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks.sweep.eta_decay import Args as EtaDecayArgs
 from benchmarks.sweep.eta_decay import main as eta_decay_main
-from benchmarks.sweep.eta_decay import pair_runs, sign_test_p
+from benchmarks.sweep.eta_decay import pair_runs, sign_test_p, success_by_tenth
 from benchmarks.sweep.eta_grid import choose, markdown
 from benchmarks.sweep.jobs import expand
 from benchmarks.sweep.suites import ETA_GRID, grid_method
@@ -89,14 +89,15 @@ def test_the_decay_check_pairs_with_the_grid():
         assert (job.env_id, job.total_timesteps, job.bonus) == (twin.env_id, twin.total_timesteps, twin.bonus)
 
 
-def write_decay_run(out, bonus, eta, seed, steps, last):
-    write_run(out, bonus, eta, seed, steps, last, last)
+def write_decay_run(out, bonus, eta, seed, steps, last, budget=300):
+    write_run(out, bonus, eta, seed, steps, last, last, budget)
     constant = out / "runs" / "SparseMountainCar-v1" / grid_method(bonus, eta)
     linear = constant.with_name(constant.name + "-linear")
     linear.mkdir(exist_ok=True)
     (constant / f"seed{seed}").rename(linear / f"seed{seed}")
     record = json.loads((linear / f"seed{seed}" / "result.json").read_text())
     record["job"]["method"] += "-linear"
+    record["run_id"] = f"SparseMountainCar-v1/{linear.name}/seed{seed}"
     (linear / f"seed{seed}" / "result.json").write_text(json.dumps(record))
 
 
@@ -134,3 +135,40 @@ def test_decay_runs_pair_with_their_constant_twins(tmp_path):
     assert json.loads((decay / "eta_decay.json").read_text()) == result
     with pytest.raises(FileNotFoundError, match="no finished"):
         pair_runs(grid, grid)
+
+
+def write_curve(run, episodes):
+    """``episodes``: (step the episode ended, reached the reward) pairs."""
+    rows = ["timesteps,episode_return,episode_length,success,intrinsic_return"]
+    rows += [f"{step},{float(reached)},1,{int(reached)},nan" for step, reached in episodes]
+    (run / "curve.csv").write_text("\n".join(rows) + "\n")
+
+
+def test_success_by_tenth_counts_each_episode_in_the_tenth_it_ends(tmp_path):
+    write_run(tmp_path, "icm", 1.0, 0, 5, 0.5, 0.5, budget=100)
+    run = tmp_path / "runs" / "SparseMountainCar-v1" / "icm-eta1" / "seed0"
+    assert success_by_tenth(run, 100) is None  # no curve
+    # tenth 1 (steps 0-9): 1 of 2; tenth 2: 1 of 1; none end in tenths 3-9; tenth 10: 1 of 2 (the last one
+    # ends past the budget, in the last tenth)
+    write_curve(run, [(5, True), (9, False), (15, True), (95, False), (104, True)])
+    assert success_by_tenth(run, 100) == [0.5, 1.0] + [None] * 7 + [0.5]
+
+
+def test_the_decay_table_shows_how_each_schedule_loses_the_reward(tmp_path):
+    grid, decay = tmp_path / "grid", tmp_path / "decay"
+    for seed in range(2):
+        write_run(grid, "ngu", 1.0, seed, 10, 0.0, 0.0, budget=100)
+        write_decay_run(decay, "ngu", 1.0, seed, 10, 0.0, budget=100)
+        steps = [10 * k + 5 for k in range(10)]
+        # constant: reaches it in the first half only; linear: in seed 0 until 30%, in seed 1 until 50%
+        write_curve(grid / "runs" / "SparseMountainCar-v1" / "ngu-eta1" / f"seed{seed}",
+                    [(step, step < 50) for step in steps])
+        write_curve(decay / "runs" / "SparseMountainCar-v1" / "ngu-eta1-linear" / f"seed{seed}",
+                    [(step, step < 30 + 20 * seed) for step in steps])
+    result = eta_decay_main(EtaDecayArgs(decay=str(decay), grid=str(grid)))
+    rates = result["ngu-eta1"]["success_by_tenth"]
+    assert rates["constant"] == [1.0] * 5 + [0.0] * 5
+    assert rates["linear"] == [1.0, 1.0, 1.0, 0.5, 0.5] + [0.0] * 5
+    assert "success_by_tenth" not in result["all pairs, held-out seeds"]
+    row = "| ngu-eta1 | linear | 1.00 | 1.00 | 1.00 | 0.50 | 0.50 | 0.00 | 0.00 | 0.00 | 0.00 | 0.00 |"
+    assert row in (decay / "eta_decay.md").read_text()

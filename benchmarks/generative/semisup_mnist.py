@@ -253,6 +253,12 @@ def ensemble_errors(probs: list[torch.Tensor], labels: torch.Tensor) -> tuple[li
     return errors, (_mean(probs).argmax(1) != labels).double().mean().item()
 
 
+def errors_as_members_join(probs: list[torch.Tensor], labels: torch.Tensor) -> list[float]:
+    """The test error of the ensemble of the first k members, for k = 1 .. len(probs): how many members it
+    takes (a curve over one member order, not an average over orders)."""
+    return [ensemble_errors(probs[:k], labels)[1] for k in range(1, len(probs) + 1)]
+
+
 def _mean(probs: list[torch.Tensor]) -> torch.Tensor:
     """The ensemble's class probabilities: the members' mean, in float64."""
     return torch.stack([p.double() for p in probs]).mean(0)
@@ -328,6 +334,7 @@ def _ensemble(args: Args) -> dict | None:
         "ensemble_size": args.ensemble,
         "member_errors": member_errors,
         "ensemble_error": ensemble_error,
+        "ensemble_error_of_first_k_members": errors_as_members_join(probs, labels),
         "member_error_mean": statistics.fmean(member_errors),
         "member_error_std": statistics.stdev(member_errors) if len(member_errors) > 1 else 0.0,
         "member_errors_raw_weights": [r.get("test_error_raw") for r in records],

@@ -140,6 +140,8 @@ def test_ensemble_scores_the_mean_of_the_members_probabilities():
     ]
     members, ensemble = semisup_mnist.ensemble_errors(probs, labels)
     assert members == [0.25, 0.75, 0.5] and ensemble == 0.25
+    # the first two members' mean: images 0 (0.6 on class 1) and 2 (0.45 on class 1) are wrong
+    assert semisup_mnist.errors_as_members_join(probs, labels) == [0.25, 0.5, 0.25]
     with pytest.raises(ValueError, match=r"probs must be one or more \(n, K\) tensors with n = 4"):
         semisup_mnist.ensemble_errors([probs[0], probs[1][:3]], labels)
     with pytest.raises(ValueError, match="got shapes \\[\\]"):
@@ -193,6 +195,8 @@ def test_ensemble_members_train_apart_resume_and_are_scored_at_the_end(tmp_path,
     assert written == summary
     assert summary["labels"] == 10 and summary["ensemble_size"] == 2 and summary["test_images"] == 100
     assert summary["ensemble_error"] == pytest.approx(expected, abs=1e-12)
+    alone = float(np.mean(saved[0]["probs"].numpy().argmax(1) != saved[0]["labels"].numpy()))
+    assert summary["ensemble_error_of_first_k_members"] == pytest.approx([alone, expected], abs=1e-12)
     runs = [json.loads((tmp_path / "res" / "semisup_mnist_runs" / f"ensemble10_seed{k}.json").read_text())
             for k in (0, 1)]  # fmt: skip
     assert summary["member_errors"] == pytest.approx([r["test_error"] for r in runs])

@@ -24,7 +24,7 @@ killed member resumes), all members sharing the labels chosen by ``--ensemble-la
 member keeps its test-set class probabilities beside its record (``<name>_seed<k>_test_probs.pt``, to be
 committed with it: members trained in different sessions score together); once all ``N`` are finished, the
 command (whichever process finishes last, or a rerun) scores their averaged probabilities on the 10,000 test
-images and writes ``benchmarks/results/semisup_mnist_<labels>labels.json`` (``labels``, ``ensemble_size``,
+images (:mod:`benchmarks.generative.ensemble_scoring`) and writes ``benchmarks/results/semisup_mnist_<labels>labels.json`` (``labels``, ``ensemble_size``,
 ``member_errors`` and ``ensemble_error`` as fractions, confusion matrices, the labelled images' indices, the
 command, minutes per member) and ``..._errors.png`` (each class's labelled images beside the test images of
 that class the ensemble gets wrong). Before that, a process that finds two or more members finished prints
@@ -63,6 +63,13 @@ from typing import Literal
 
 import torch
 
+from benchmarks.generative.ensemble_scoring import (
+    confusion,
+    ensemble_errors,
+    errors_as_members_join,
+    mean_probs,
+    plot_labelled_and_missed,
+)
 from benchmarks.provenance import command_line
 from benchmarks.sweep.results import atomic_write
 from curiosity.runtime import resolve_device
@@ -231,46 +238,6 @@ def _member_probs(args: Args, name: str, members: Iterable[int]) -> tuple[list[t
     return probs, labels
 
 
-def ensemble_errors(probs: list[torch.Tensor], labels: torch.Tensor) -> tuple[list[float], float]:
-    """Each member's test error and the error of their averaged class probabilities (the paper's ensemble).
-
-    Args:
-        probs: one ``(n, K)`` tensor of class probabilities per member.
-        labels: ``(n,)`` true classes.
-
-    Returns:
-        ``(member errors, ensemble error)``, fractions; the ensemble predicts the argmax of the members' mean
-        probabilities.
-
-    Raises:
-        ValueError: no members, or probabilities that are not ``(n, K)`` for the ``n`` labels.
-    """
-    shapes = sorted({tuple(p.shape) for p in probs})
-    if len(shapes) != 1 or len(shapes[0]) != 2 or shapes[0][0] != len(labels):
-        raise ValueError(f"probs must be one or more (n, K) tensors with n = {len(labels)} (the labels), got "
-                         f"shapes {shapes}")  # fmt: skip
-    errors = [(p.argmax(1) != labels).double().mean().item() for p in probs]
-    return errors, (_mean(probs).argmax(1) != labels).double().mean().item()
-
-
-def errors_as_members_join(probs: list[torch.Tensor], labels: torch.Tensor) -> list[float]:
-    """The test error of the ensemble of the first k members, for k = 1 .. len(probs): how many members it
-    takes (a curve over one member order, not an average over orders)."""
-    return [ensemble_errors(probs[:k], labels)[1] for k in range(1, len(probs) + 1)]
-
-
-def _mean(probs: list[torch.Tensor]) -> torch.Tensor:
-    """The ensemble's class probabilities: the members' mean, in float64."""
-    return torch.stack([p.double() for p in probs]).mean(0)
-
-
-def confusion(probs: torch.Tensor, labels: torch.Tensor) -> list[list[int]]:
-    """Test images counted by true class (row) and predicted class (column: the argmax of ``probs``), to tell
-    a whole cluster given the wrong class from errors spread over the classes."""
-    k = probs.shape[1]
-    return torch.bincount(labels * k + probs.argmax(1), minlength=k * k).view(k, k).tolist()
-
-
 def ensemble_names(
     labels_per_class: int, label_seed: int, draw: LabelDraw = "torch", per_member: bool = False
 ) -> tuple[str, str]:
@@ -316,7 +283,7 @@ def _ensemble(args: Args) -> dict | None:
     records = [_run(args, name, k, overrides(k)) for k in range(args.ensemble)]  # all finished: checked, read
     probs, labels = _member_probs(args, name, range(args.ensemble))
     member_errors, ensemble_error = ensemble_errors(probs, labels)
-    mean = _mean(probs)
+    mean = mean_probs(probs)
     # the members' labelled images (their select_labelled draws) and the scored test images, for the figure
     cfg = TrainGanConfig(labels_per_class=args.labels_per_class, label_draw=args.ensemble_label_draw)
     cfg = cfg.resolved()
@@ -360,7 +327,7 @@ def _ensemble(args: Args) -> dict | None:
         "member_commands": [r.get("command") for r in records],
     }
     shown = labelled[0][:0] if per_member else labelled[0]  # per-member: no one labelled set to show
-    summary["errors_figure"] = _plot_labelled_and_missed(
+    summary["errors_figure"] = plot_labelled_and_missed(
         args.results_dir / f"{stem}_errors.png", x_train[shown], y_train[shown], x_test, mean, labels
     )
     out = args.results_dir / f"{stem}.json"
@@ -368,48 +335,6 @@ def _ensemble(args: Args) -> dict | None:
     print(f"[semisup_mnist] ensemble of {args.ensemble}: test error {ensemble_error:.2%} (members: "
           f"{', '.join(f'{e:.2%}' for e in member_errors)}) -> {out}", flush=True)
     return summary
-
-
-def _plot_labelled_and_missed(path: Path, labelled_images: torch.Tensor, labelled_classes: torch.Tensor,
-                              test_images: torch.Tensor, probs: torch.Tensor, labels: torch.Tensor,
-                              shown: int = 12) -> str:  # fmt: skip
-    """One row per class: its labelled training images, then the first ``shown`` test images of that class
-    the ensemble gets wrong (in test-set order, each marked with the class it was given), to see whether the
-    errors are a kind of digit the labels leave out. ``test_images[i]`` is the image of ``probs[i]`` and
-    ``labels[i]``; images are flat 784-pixel rows in [0, 1]. Returns the file name."""
-    from matplotlib.figure import Figure
-
-    predicted = probs.argmax(1)
-    k = probs.shape[1]
-    per_class = len(labelled_classes) // k
-    side = 28
-    first_missed = per_class + 1 if per_class else 0  # a blank column between labelled and missed images
-    canvas = torch.full((k * (side + 2), (first_missed + shown) * (side + 2)), 0.5)
-    fig = Figure(figsize=(0.45 * (first_missed + shown) + 1.6, 0.45 * k + 0.8))
-    ax = fig.add_subplot()
-
-    def put(row: int, col: int, image: torch.Tensor) -> None:
-        top, left = row * (side + 2) + 1, col * (side + 2) + 1
-        canvas[top:top + side, left:left + side] = image.view(side, side)  # fmt: skip
-
-    for c in range(k):
-        for j, image in enumerate(labelled_images[labelled_classes == c]):
-            put(c, j, image)
-        wrong = ((labels == c) & (predicted != c)).nonzero().flatten()
-        for j, i in enumerate(wrong[:shown].tolist()):
-            put(c, first_missed + j, test_images[i])
-            ax.text((first_missed + j) * (side + 2) + side, (c + 1) * (side + 2) - 2, str(int(predicted[i])),
-                    color="red", fontsize=6, ha="right", va="bottom")  # fmt: skip
-        n = int((labels == c).sum())
-        ax.text(-4, c * (side + 2) + side / 2, f"{c}: {len(wrong)}/{n}", fontsize=7, ha="right", va="center")
-    ax.imshow(canvas, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    ax.set_axis_off()
-    title = "test images the ensemble gets wrong (red: its class)"
-    ax.set_title(f"labelled ({per_class} per class) | {title}" if per_class else title, fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    return path.name
 
 
 def _check(args: Args) -> None:

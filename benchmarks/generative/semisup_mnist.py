@@ -24,7 +24,8 @@ killed member resumes), all members sharing the labels chosen by ``--ensemble-la
 member keeps its test-set class probabilities beside its record (``<name>_seed<k>_test_probs.pt``, to be
 committed with it: members trained in different sessions score together); once all ``N`` are finished, the
 command (whichever process finishes last, or a rerun) scores their averaged probabilities on the 10,000 test
-images (:mod:`benchmarks.generative.ensemble_scoring`) and writes ``benchmarks/results/semisup_mnist_<labels>labels.json`` (``labels``, ``ensemble_size``,
+images (:mod:`benchmarks.generative.ensemble_scoring`) and writes
+``benchmarks/results/semisup_mnist_<labels>labels.json`` (``labels``, ``ensemble_size``,
 ``member_errors`` and ``ensemble_error`` as fractions, confusion matrices, the labelled images' indices, the
 command, minutes per member) and ``..._errors.png`` (each class's labelled images beside the test images of
 that class the ensemble gets wrong). Before that, a process that finds two or more members finished prints

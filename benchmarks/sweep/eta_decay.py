@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.sweep.figures import read_curve, warn_unreadable
 from benchmarks.sweep.results import finished_runs, write_analysis
 from benchmarks.sweep.stats import exploration_summary, holds_reward
 from benchmarks.sweep.suites import LOSING_ETAS_SELECTION_SEEDS
@@ -96,16 +97,19 @@ def compare(pairs: list[tuple[dict, dict]]) -> dict[str, Any]:
 
 def success_by_tenth(run_dir: Path, budget: int) -> list[float | None] | None:
     """The fraction of a run's episodes that reached the reward in each tenth of its ``budget`` steps (by the
-    step each episode ended; ``None`` for a tenth in which no episode ended); ``None`` without a curve."""
+    step each episode ended; ``None`` for a tenth in which no episode ended); ``None`` without a readable
+    curve (an unreadable one is logged, as the report's figures do)."""
     path = run_dir / "curve.csv"
     if not path.exists():
         return None
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    try:
+        timesteps, success = read_curve(path, "success")
+    except (OSError, ValueError, KeyError, TypeError, csv.Error) as error:
+        warn_unreadable(path, error)
+        return None
     reached: list[list[float]] = [[] for _ in range(10)]
-    for row in rows:
-        tenth = min(int(10 * float(row["timesteps"]) / budget), 9)  # the last episode may end past the budget
-        reached[tenth].append(float(row["success"]))
+    for step, found in zip(timesteps.tolist(), success.tolist(), strict=True):
+        reached[min(int(10 * step / budget), 9)].append(found)  # the last episode may end past the budget
     return [sum(found) / len(found) if found else None for found in reached]
 
 

@@ -34,14 +34,15 @@ def warn_unreadable(path: Path, error: Exception) -> None:
     logger.warning("%s is unreadable (%s: %s); left out", path, type(error).__name__, error)
 
 
-def read_curve(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """``(timesteps, episode_return)`` arrays of a ``curve.csv`` (empty arrays if it has no rows)."""
+def read_curve(path: Path, column: str = "episode_return") -> tuple[np.ndarray, np.ndarray]:
+    """``(timesteps, column)`` arrays of a ``curve.csv``, in order of timesteps (empty arrays if it has no
+    rows); ``column`` is one of its per-episode columns (``episode_return``, ``success``, ...)."""
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
     timesteps = np.array([float(row["timesteps"]) for row in rows])
-    returns = np.array([float(row["episode_return"]) for row in rows])
+    values = np.array([float(row[column]) for row in rows])
     order = np.argsort(timesteps, kind="stable")
-    return timesteps[order], returns[order]
+    return timesteps[order], values[order]
 
 
 def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:

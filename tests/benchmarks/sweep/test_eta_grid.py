@@ -154,6 +154,14 @@ def test_success_by_tenth_counts_each_episode_in_the_tenth_it_ends(tmp_path):
     assert success_by_tenth(run, 100) == [0.5, 1.0] + [None] * 7 + [0.5]
 
 
+def test_an_unreadable_curve_is_left_out_of_the_tenths_and_named(tmp_path, caplog):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "curve.csv").write_text("timesteps,episode_return\n5,1.0\n")  # no success column
+    assert success_by_tenth(run, 100) is None
+    assert "curve.csv is unreadable (KeyError: 'success')" in caplog.text
+
+
 def test_the_decay_table_shows_how_each_schedule_loses_the_reward(tmp_path):
     grid, decay = tmp_path / "grid", tmp_path / "decay"
     for seed in range(2):

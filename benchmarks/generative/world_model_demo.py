@@ -61,7 +61,7 @@ from tqdm.auto import tqdm
 import envs  # noqa: F401  (registers the pixel tasks)
 from benchmarks.provenance import command_line
 from benchmarks.sweep.results import atomic_write
-from curiosity.runtime import configure_torch
+from curiosity.runtime import configure_torch, resolve_device
 from generative.encoders import make_encoder, pretrain_encoder
 from generative.encoders.world_model import WorldModel, save_gif, save_strip
 
@@ -100,6 +100,9 @@ class Args:
     """magnification of the strip and the GIF"""
     seed: int = 0
     """seeds the training data, the VAE and the BNN; the held-out data use seed + 1"""
+    device: str = "auto"
+    """where the VAE and the dynamics train: auto (CUDA when available, else CPU), cpu, cuda or cuda:N
+    (weights are initialised and noise drawn on the CPU, so a seed starts the same everywhere)"""
     out_dir: Path = ROOT / "benchmarks" / "results" / "world_model"
     """where world_model.json, imagined_strip.png and imagined.gif go"""
     progress: bool = True
@@ -188,6 +191,7 @@ def save_pictures(pictures: tuple, args: Args, out: Path) -> dict[str, Any]:
 def main(args: Args | None = None) -> dict[str, Any]:
     """Run the demo, write ``world_model.json`` and the pictures, print the headline; returns the record."""
     args = args or tyro.cli(Args)
+    device = resolve_device(args.device)  # a bad name fails before any frame is collected
     configure_torch()
     wall0, cpu0 = time.time(), time.process_time()
     train = collect(args.env, args.frames, args.hold, args.seed)
@@ -197,13 +201,13 @@ def main(args: Args | None = None) -> dict[str, Any]:
     encoder = make_encoder(
         "vae", train["obs"].shape[1:], latent_dim=args.latent_dim, image_size=args.image_size,
         learning_rate=args.encoder_lr, seed=args.seed,
-    )  # fmt: skip
+    ).to(device)  # fmt: skip
     chunk, encoder_loss = 100, []  # pretrain in chunks of 100 steps, for the progress bar
     for k in tqdm(range(math.ceil(args.encoder_steps / chunk)), desc="VAE", disable=not args.progress):
         steps = min(chunk, args.encoder_steps - k * chunk)
         history = pretrain_encoder(encoder, train["obs"], steps, 64, seed=args.seed * 10_000 + k)
         encoder_loss.append(history[-1])
-    world = WorldModel(encoder, gym.make(args.env).action_space, seed=args.seed)
+    world = WorldModel(encoder, gym.make(args.env).action_space, seed=args.seed).to(device)
     dynamics_steps = max(1, round(args.dynamics_epochs * args.frames / 64))
     dynamics = world.train_dynamics(train["obs"], train["actions"], train["next_obs"], dynamics_steps, 64)
 
@@ -213,11 +217,14 @@ def main(args: Args | None = None) -> dict[str, Any]:
     lat, fr = result["latent_error"], result["frame_mse"]
     record = {
         "command": command_line("benchmarks.generative.world_model_demo"),
-        # what shaped the numbers (not where they went or how progress showed)
-        "settings": {k: v for k, v in dataclasses.asdict(args).items() if k not in ("out_dir", "progress")},
+        # what shaped the numbers (not where they went, how progress showed, or the device, recorded below)
+        "settings": {
+            k: v for k, v in dataclasses.asdict(args).items() if k not in ("out_dir", "progress", "device")
+        },
         "minutes": (time.time() - wall0) / 60,
         "cpu_minutes": (time.process_time() - cpu0) / 60,
         "torch_threads": torch.get_num_threads(),
+        "device": str(device),
         "steps": list(range(args.horizon + 1)),
         **result,
         "headline": {

@@ -6,6 +6,7 @@ import math
 import struct
 
 import pytest
+import torch
 from PIL import Image
 
 from benchmarks.generative.world_model_demo import Args, main
@@ -66,3 +67,15 @@ def test_the_model_beats_nothing_moves_one_step_ahead(run):
     latent = record["latent_error"]
     assert latent["model"][1] < latent["baseline"][1]
     assert record["headline"]["latent_ratio_step1"] < 1
+
+
+def test_an_unknown_device_is_named_before_anything_runs(tmp_path):
+    with pytest.raises(ValueError, match=r"device must be .*got 'tpu'"):
+        main(Args(device="tpu", out_dir=tmp_path / "out", progress=False))
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_record_names_the_device_it_ran_on(run):
+    record, _ = run
+    assert record["device"] == ("cuda:0" if torch.cuda.is_available() else "cpu")
+    assert "device" not in record["settings"]

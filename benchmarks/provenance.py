@@ -1,11 +1,21 @@
-"""Where a committed result came from: the command line that made it, as one would retype it."""
+"""Where a committed result came from: the command line that made it, as one would retype it, and the code
+and packages it ran on (so that a file that no longer reproduces can be told from a changed environment)."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import platform
 import shlex
+import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+#: packages whose versions go into every result (a sweep's result.json, a generative benchmark's record)
+VERSIONED_PACKAGES = ("vime-curiosity", "torch", "numpy", "gymnasium", "stable-baselines3", "sb3-contrib",
+                      "ray")  # fmt: skip
 
 
 def command_line(module: str, omit: Sequence[str] = (), argv: Sequence[str] | None = None) -> str:
@@ -37,3 +47,33 @@ def _is_number(arg: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def versions() -> dict[str, str | None]:
+    """Python, platform and package versions of this process (``None`` for a package not installed)."""
+    found: dict[str, str | None] = {"python": platform.python_version(), "platform": platform.platform()}
+    for package in VERSIONED_PACKAGES:
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def git_state() -> dict[str, Any] | None:
+    """``{"commit", "dirty"}`` of the toolkit's checkout (dirty: tracked files changed since the commit);
+    ``None`` outside a git checkout or without git."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip() != ""
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": dirty}
+
+
+def environment() -> dict[str, Any]:
+    """What a result ran on: ``{"git": git_state(), "versions": versions()}``."""
+    return {"git": git_state(), "versions": versions()}

@@ -28,6 +28,7 @@ from typing import Any
 
 import tyro
 
+from benchmarks.provenance import environment
 from benchmarks.sweep.results import atomic_write
 from curiosity.runtime import configure_torch
 from curiosity.serialization import safe_load
@@ -105,7 +106,8 @@ def run_model(name: str, config: IAFBenchmarkConfig) -> dict[str, Any]:
     if metrics["epochs"] != config.epochs:  # a longer run's checkpoint: nothing was left to train
         raise SystemExit(f"{train_config.checkpoint} holds a model trained for {metrics['epochs']} epochs, "
                          f"not {config.epochs}: move it, or give another --checkpoint-dir")
-    result = {"name": name, "key": key, "config": dataclasses.asdict(train_config), **metrics}
+    result = {"name": name, "key": key, "config": dataclasses.asdict(train_config), **metrics,
+              "environment": environment()}  # fmt: skip
     results.mkdir(parents=True, exist_ok=True)
     for image in ("samples", "reconstructions"):
         target = results / f"iaf_mnist_{name}_{image}.png"

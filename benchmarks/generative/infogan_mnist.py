@@ -30,7 +30,7 @@ import torch
 import tyro
 from scipy.optimize import linear_sum_assignment
 
-from benchmarks.provenance import command_line
+from benchmarks.provenance import command_line, environment
 from benchmarks.sweep.results import atomic_write
 from curiosity.runtime import configure_torch
 from generative.data.mnist import load_mnist
@@ -188,6 +188,7 @@ def summarise(results: list[dict[str, Any]], config: BenchmarkConfig) -> dict[st
         "paper_error": PAPER_ERROR,
         "figures": figures,
         "command": command_line("benchmarks.generative.infogan_mnist"),
+        "environment": environment(),
     }
     atomic_write(config.results_dir / "infogan_mnist.json", (json.dumps(summary, indent=2) + "\n").encode())
     atomic_write(config.results_dir / "infogan_mnist.md", report(summary, results).encode())

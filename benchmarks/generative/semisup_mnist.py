@@ -71,7 +71,7 @@ from benchmarks.generative.ensemble_scoring import (
     mean_probs,
     plot_labelled_and_missed,
 )
-from benchmarks.provenance import command_line
+from benchmarks.provenance import command_line, environment
 from benchmarks.sweep.results import atomic_write
 from curiosity.runtime import resolve_device
 from curiosity.serialization import atomic_save, safe_load
@@ -203,6 +203,7 @@ def _run(args: Args, name: str, seed: int, overrides: dict) -> dict:
         "labels": result["labels"],
         "lr_decay_fraction": args.lr_decay_fraction,
         "command": command_line("benchmarks.generative.semisup_mnist"),
+        "environment": environment(),
         "history": result["history"][0],
     }
     # the test-set class probabilities, for an ensemble's scoring
@@ -325,6 +326,7 @@ def _ensemble(args: Args) -> dict | None:
         "paper_50_labels": PAPER_50_LABELS,
         # whichever process scored it: --members only chose what that process trained
         "command": command_line("benchmarks.generative.semisup_mnist", omit=("--members",)),
+        "environment": environment(),
         "member_commands": [r.get("command") for r in records],
     }
     shown = labelled[0][:0] if per_member else labelled[0]  # per-member: no one labelled set to show

@@ -59,7 +59,7 @@ import tyro
 from tqdm.auto import tqdm
 
 import envs  # noqa: F401  (registers the pixel tasks)
-from benchmarks.provenance import command_line
+from benchmarks.provenance import command_line, environment
 from benchmarks.sweep.results import atomic_write
 from curiosity.runtime import configure_torch, resolve_device
 from generative.encoders import make_encoder, pretrain_encoder
@@ -217,6 +217,7 @@ def main(args: Args | None = None) -> dict[str, Any]:
     lat, fr = result["latent_error"], result["frame_mse"]
     record = {
         "command": command_line("benchmarks.generative.world_model_demo"),
+        "environment": environment(),
         # what shaped the numbers (not where they went, how progress showed, or the device, recorded below)
         "settings": {
             k: v for k, v in dataclasses.asdict(args).items() if k not in ("out_dir", "progress", "device")

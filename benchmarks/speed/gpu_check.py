@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from benchmarks.provenance import command_line
+from benchmarks.provenance import command_line, environment
 from benchmarks.speed.infogain_speed import ACT_DIM, HIDDEN, OBS_DIM, measure
 from benchmarks.sweep.results import atomic_write
 from curiosity.bnn import BNN
@@ -95,6 +95,7 @@ def run(batch: int, samples: list[int], device: torch.device) -> dict:
         "by_samples": by_samples,
         "vime_end_to_end": vime_agreement(batch, device),
         "command": command_line("benchmarks.speed.gpu_check"),
+        "environment": environment(),
     }
 
 

@@ -38,12 +38,12 @@ import os
 import shlex
 import shutil
 import socket
-import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.provenance import git_state
 from benchmarks.sweep.backends import Backend, LocalBackend, RayBackend
 from benchmarks.sweep.jobs import Job, expand, last_line, now_utc
 from benchmarks.sweep.results import (
@@ -131,7 +131,7 @@ def run_suite(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with _sweep_lock(out):
-        provenance = {"git": _git_state(), "driver_host": socket.gethostname()}
+        provenance = {"git": git_state(), "driver_host": socket.gethostname()}
         todo, skipped = _plan(out, job_list, redo_changed, {**provenance, "time": now_utc()})
         result = SweepResult(out, skipped=[j.run_id for j in skipped])
         if todo:  # a rerun that finds everything finished changes no result: not one of the sweep's commands
@@ -347,18 +347,6 @@ def _log_summary(result: SweepResult) -> None:
                 len(result.finished), len(result.skipped), len(result.failed))
     for run_id, message in result.failed.items():
         logger.info("failed: %s: %s (see %s)", run_id, message, result.out / "runs" / run_id / ERROR_FILE)
-
-
-def _git_state() -> dict[str, Any] | None:
-    root = Path(__file__).resolve().parents[2]
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip() != ""
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {"commit": commit, "dirty": dirty}
 
 
 def describe_jobs(job_list: Iterable[Job]) -> str:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import copy
 import importlib
-import importlib.metadata
 import importlib.util
 import inspect
 import os
-import platform
 import shutil
 import socket
 import sys
@@ -23,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.provenance import versions
 from benchmarks.sweep.jobs import jsonable, now_utc
 
 if TYPE_CHECKING:
@@ -32,11 +31,6 @@ if TYPE_CHECKING:
 #: the metrics the report reads (``success_rate_last``: the success rate over the last 10% of episodes, which
 #: decides whether a run holds the reward; without it every run would silently count as not holding)
 REQUIRED_METRICS = ("final_return", "success", "steps_to_first_success", "success_rate_last")
-#: packages whose versions go into every result.json
-VERSIONED_PACKAGES = ("vime-curiosity", "torch", "numpy", "gymnasium", "stable-baselines3", "sb3-contrib",
-                      "ray")
-
-
 def execute_job(
     job: Job, scratch_root: str | None = None, checkpoint_root: str | None = None
 ) -> dict[str, Any]:
@@ -143,14 +137,3 @@ def check_metrics(metrics: Any, job_fn: str) -> dict[str, Any]:
 def _collect_files(scratch: Path) -> dict[str, bytes]:
     return {path.relative_to(scratch).as_posix(): path.read_bytes()
             for path in sorted(scratch.rglob("*")) if path.is_file() and not path.is_symlink()}
-
-
-def versions() -> dict[str, str | None]:
-    """Python, platform and package versions of this process."""
-    found: dict[str, str | None] = {"python": platform.python_version(), "platform": platform.platform()}
-    for package in VERSIONED_PACKAGES:
-        try:
-            found[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            found[package] = None
-    return found

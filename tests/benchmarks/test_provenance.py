@@ -1,9 +1,16 @@
-"""The command recorded beside a result: retypeable, and free of options that do not change the result."""
+"""The command recorded beside a result: retypeable, and free of options that do not change the result; and
+the environment recorded with it."""
 
+import platform
+import re
 import shlex
+from pathlib import Path
 
+import numpy
 import pytest
+import torch
 
+from benchmarks import provenance
 from benchmarks.provenance import command_line
 
 
@@ -35,3 +42,24 @@ def test_command_line_leaves_out_omitted_options_and_only_their_values(
     monkeypatch.delenv("TORCH_THREADS", raising=False)
     line = command_line("benchmarks.m", omit=("--members",), argv=argv)
     assert shlex.split(line)[3:] == expected
+
+
+def test_the_environment_names_the_packages_and_the_checkout(monkeypatch):
+    """Versions against the packages' own attributes; the checkout against git's files read directly."""
+    found = provenance.environment()
+    assert found["versions"]["torch"] == torch.__version__ and found["versions"]["numpy"] == numpy.__version__
+    assert found["versions"]["python"] == platform.python_version()
+    git_dir = Path(provenance.__file__).resolve().parents[1] / ".git"
+    if found["git"] is not None and git_dir.is_dir():  # a git checkout (CI's clone is one)
+        head = (git_dir / "HEAD").read_text().strip()
+        if head.startswith("ref: "):
+            ref = git_dir / head[5:]
+            head = ref.read_text().strip() if ref.is_file() else found["git"]["commit"]  # a packed ref
+        assert re.fullmatch("[0-9a-f]{40}", found["git"]["commit"]) and found["git"]["commit"] == head
+        assert isinstance(found["git"]["dirty"], bool)
+
+    def no_git(*args, **kwargs):
+        raise FileNotFoundError("git")
+
+    monkeypatch.setattr(provenance.subprocess, "run", no_git)
+    assert provenance.git_state() is None  # a machine without git still writes its results

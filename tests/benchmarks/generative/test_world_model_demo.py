@@ -78,4 +78,5 @@ def test_an_unknown_device_is_named_before_anything_runs(tmp_path):
 def test_the_record_names_the_device_it_ran_on(run):
     record, _ = run
     assert record["device"] == ("cuda:0" if torch.cuda.is_available() else "cpu")
+    assert record["environment"]["versions"]["torch"] == torch.__version__
     assert "device" not in record["settings"]

@@ -60,18 +60,21 @@ def versions() -> dict[str, str | None]:
     return found
 
 
-def git_state() -> dict[str, Any] | None:
-    """``{"commit", "dirty"}`` of the toolkit's checkout (dirty: tracked files changed since the commit);
-    ``None`` outside a git checkout or without git."""
-    root = Path(__file__).resolve().parents[1]
+def git_state(root: str | Path | None = None) -> dict[str, Any] | None:
+    """``{"commit", "dirty"}`` of the git checkout at ``root`` (default: the toolkit's); ``None`` outside a
+    checkout or without git. Dirty: tracked files other than results changed since the commit (the committed
+    checkpoints of unfinished runs under ``benchmarks/results`` change while they train and say nothing
+    about the code)."""
+    root = Path(__file__).resolve().parents[1] if root is None else Path(root)
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
                                 timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip() != ""
+        status = ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--", ".",
+                  ":(exclude)benchmarks/results"]  # fmt: skip
+        changed = subprocess.run(status, capture_output=True, text=True, timeout=10, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    return {"commit": commit, "dirty": dirty}
+    return {"commit": commit, "dirty": changed.strip() != ""}
 
 
 def environment() -> dict[str, Any]:

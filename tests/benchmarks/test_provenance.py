@@ -4,6 +4,8 @@ the environment recorded with it."""
 import platform
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy
@@ -63,3 +65,24 @@ def test_the_environment_names_the_packages_and_the_checkout(monkeypatch):
 
     monkeypatch.setattr(provenance.subprocess, "run", no_git)
     assert provenance.git_state() is None  # a machine without git still writes its results
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_a_changed_result_does_not_make_the_checkout_dirty_but_changed_code_does(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "benchmarks" / "results" / "member0.pt").write_bytes(b"epoch 1")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    commit = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True,
+                            text=True, check=True).stdout.strip()  # fmt: skip
+    assert provenance.git_state(tmp_path) == {"commit": commit, "dirty": False}
+    (tmp_path / "benchmarks" / "results" / "member0.pt").write_bytes(b"epoch 2")  # a run training on
+    (tmp_path / "notes.txt").write_text("untracked\n")
+    assert provenance.git_state(tmp_path) == {"commit": commit, "dirty": False}
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert provenance.git_state(tmp_path) == {"commit": commit, "dirty": True}

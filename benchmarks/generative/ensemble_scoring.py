@@ -2,8 +2,8 @@
 error of their mean probabilities (the ensemble of Salimans et al. 2016, table 1), the error as members join,
 confusion matrices, and a figure of the test images the ensemble gets wrong beside the labelled ones.
 
-Kept apart from the training command (``benchmarks.generative.semisup_mnist``) so that members trained in
-different sessions, or by the paper's own code, can be scored with the same few lines.
+Kept apart from the training command (``benchmarks.generative.semisup_mnist``, which saves each member's
+probabilities and calls these), so that the scoring can be read and tested without the training.
 """
 
 from __future__ import annotations

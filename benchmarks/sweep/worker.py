@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 #: the metrics the report reads (``success_rate_last``: the success rate over the last 10% of episodes, which
 #: decides whether a run holds the reward; without it every run would silently count as not holding)
 REQUIRED_METRICS = ("final_return", "success", "steps_to_first_success", "success_rate_last")
+
+
 def execute_job(
     job: Job, scratch_root: str | None = None, checkpoint_root: str | None = None
 ) -> dict[str, Any]:

@@ -148,6 +148,9 @@ class TrainGanConfig:
             else (10 if mnist else 400),
             lr=self.lr if self.lr is not None else (0.003 if mnist else 0.0003),
             label_seed=self.label_seed if self.label_seed is not None else self.seed,
+            # paths given as strings (from Python rather than the command line) are paths all the same
+            **{name: Path(getattr(self, name)) for name in ("checkpoint_dir", "sample_png", "data_dir")
+               if getattr(self, name) is not None},
         )
         for name in (
             "labels_per_class",

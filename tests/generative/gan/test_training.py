@@ -215,8 +215,9 @@ def test_train_command_ensemble_resume_and_samples(tmp_path) -> None:
     assert (tmp_path / "ckpt" / "samples.png").is_file()
     state = safe_load(tmp_path / "ckpt" / "member0.pt")  # weights_only=True
     assert state["record"]["epoch"] == 2
-    # resuming a finished run trains nothing and gives the same errors
-    again = train(_tiny(tmp_path, ensemble_size=2))
+    # resuming a finished run trains nothing and gives the same errors (its folder given as a string, as from
+    # Python rather than the command line)
+    again = train(_tiny(tmp_path, ensemble_size=2, checkpoint_dir=str(tmp_path / "ckpt")))
     assert again["test_error_per_model"] == result["test_error_per_model"]
     assert again["test_error"] == result["test_error"]
     with pytest.raises(ValueError, match="different configuration"):

@@ -55,8 +55,12 @@ def test_the_environment_names_the_packages_and_the_checkout(monkeypatch):
     if found["git"] is not None and git_dir.is_dir():  # a git checkout (CI's clone is one)
         head = (git_dir / "HEAD").read_text().strip()
         if head.startswith("ref: "):
-            ref = git_dir / head[5:]
-            head = ref.read_text().strip() if ref.is_file() else found["git"]["commit"]  # a packed ref
+            ref = head[5:]
+            if (git_dir / ref).is_file():
+                head = (git_dir / ref).read_text().strip()
+            else:  # a packed ref: "<sha> <ref>" lines of packed-refs
+                packed = (git_dir / "packed-refs").read_text().splitlines()
+                head = next(line.split()[0] for line in packed if line.endswith(" " + ref))
         assert re.fullmatch("[0-9a-f]{40}", found["git"]["commit"]) and found["git"]["commit"] == head
         assert isinstance(found["git"]["dirty"], bool)
 
